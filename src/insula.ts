@@ -1,0 +1,381 @@
+/**
+ * The memory facade: remember, recall, reinforce, forget, consolidate and the knowledge graph,
+ * over a GraphStore and an Embedder. Slow bookkeeping is deferred to a background queue so the
+ * host's turn never waits for it.
+ */
+import { randomUUID } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Embedder } from '../native/embedder.js';
+import { BackgroundQueue } from './background.js';
+import { createEmbedder, EmbedderChoiceSchema } from './embedders.js';
+import {
+  addTriples,
+  detectCommunities,
+  extractTriples,
+  graphHealth,
+  TripleInputSchema,
+  type ChatModelLike,
+  type GraphHealth,
+  type TripleInput,
+} from './memory/knowledge-graph.js';
+import { consolidateNamespace, ConsolidationOptionsSchema, type ConsolidationOptions, type ConsolidationReport } from './memory/consolidation.js';
+import { KuzuGraphStore } from './memory/kuzu-store.js';
+import { ActRParamsSchema, initialAccessState, recordAccess } from './memory/models/act-r.js';
+import { initialRetentionState, reinforce as reinforceRetention } from './memory/models/ebbinghaus.js';
+import { strengthen } from './memory/models/hebbian.js';
+import { ContiguityParamsSchema } from './memory/models/temporal-contiguity.js';
+import { admit, contents, createWorkingMemory, WorkingMemoryParamsSchema, type WorkingMemoryItem, type WorkingMemoryState } from './memory/models/working-memory.js';
+import { recallFromStore, type RecallResult } from './memory/recall.js';
+import {
+  ForgetOptionsSchema,
+  InsulaValidationError,
+  MemoryInputSchema,
+  NamespaceSchema,
+  parse,
+  RecallOptionsSchema,
+  SessionSchema,
+  TimeSchema,
+  type MemoryInput,
+  type RecallOptions,
+} from './memory/schema.js';
+import { ScoringParamsSchema } from './memory/scoring.js';
+import type { GraphStore, NewMemory, StoredMemory, StoredTriple } from './memory/store.js';
+
+export const InsulaOptionsSchema = z
+  .object({
+    /** Database path; defaults to ~/.insula/memory.kuzu. Ignored when `store` is given. */
+    path: z.string().min(1).optional(),
+    embedder: EmbedderChoiceSchema.default({ kind: 'use-lite' }),
+    /** A ready GraphStore (e.g. another engine); by default an embedded Kùzu store at `path`. */
+    store: z.custom<GraphStore>((v) => typeof v === 'object' && v !== null && 'insertMemories' in v).optional(),
+    scoring: ScoringParamsSchema,
+    contiguity: ContiguityParamsSchema.prefault({}),
+    workingMemory: WorkingMemoryParamsSchema.prefault({}),
+    actr: ActRParamsSchema.prefault({}),
+    /** Hebbian learning rate for co-recall / co-admission. */
+    hebbianRate: z.number().min(0).max(1).default(0.1),
+    /** Number of top matches that seed contiguity and association in recall. */
+    recallSeeds: z.number().int().min(0).max(50).default(5),
+    /** Optional LangChain chat model for triple extraction (runs in the background, never on the turn). */
+    extractionModel: z.custom<ChatModelLike>((v) => typeof v === 'object' && v !== null && typeof (v as ChatModelLike).invoke === 'function').optional(),
+    /** Called for contained background failures. */
+    onError: z.custom<(error: Error, where: string) => void>((v) => typeof v === 'function').optional(),
+  })
+  .strict();
+export type InsulaOptions = z.input<typeof InsulaOptionsSchema>;
+
+export interface RememberResult {
+  id: string;
+  namespace: string;
+  seq: number;
+  /** Items pushed out of the session's working memory by this admission. */
+  displaced: WorkingMemoryItem[];
+}
+
+const ReinforceSchema = z
+  .object({
+    namespace: NamespaceSchema.default('default'),
+    ids: z.array(z.string().min(1)).min(1).max(50),
+    /** How the turn that used these memories went, -1..1. */
+    outcome: z.number().min(-1).max(1),
+    now: TimeSchema.optional(),
+  })
+  .strict();
+
+export function defaultStorePath(): string {
+  return join(process.env.INSULA_HOME ?? join(homedir(), '.insula'), 'memory.kuzu');
+}
+
+export class Insula {
+  private readonly background: BackgroundQueue;
+  private readonly workingMemories = new Map<string, WorkingMemoryState>();
+
+  private constructor(
+    readonly store: GraphStore,
+    readonly embedder: Embedder,
+    private readonly opts: z.output<typeof InsulaOptionsSchema>,
+  ) {
+    this.background = new BackgroundQueue((err, where) => this.opts.onError?.(err, where));
+  }
+
+  static async open(options: InsulaOptions = {}): Promise<Insula> {
+    const opts = parse(InsulaOptionsSchema, options, 'insula options');
+    const embedder = await createEmbedder(opts.embedder);
+    try {
+      const store = opts.store ?? (await KuzuGraphStore.open({ path: opts.path ?? defaultStorePath(), dims: embedder.dims }));
+      if (store.dims !== embedder.dims) throw new Error(`store holds ${store.dims}-d embeddings but embedder ${embedder.name} gives ${embedder.dims}`);
+      const storedEmbedder = await store.getMeta('embedder');
+      if (storedEmbedder === null) await store.setMeta('embedder', embedder.name);
+      else if (storedEmbedder !== embedder.name) {
+        await store.close();
+        throw new Error(`store was written with embedder ${storedEmbedder}; opening it with ${embedder.name} would mix vector spaces`);
+      }
+      return new Insula(store, embedder, opts);
+    } catch (err) {
+      await embedder.close();
+      throw err;
+    }
+  }
+
+  /** Background tasks not yet run, and contained failures so far. */
+  get backgroundStatus(): { pending: number; failures: number; lastError: string | null } {
+    return { pending: this.background.pending, failures: this.background.failures, lastError: this.background.lastError?.message ?? null };
+  }
+
+  async remember(input: MemoryInput): Promise<RememberResult> {
+    const [result] = await this.rememberMany([input]);
+    return result!;
+  }
+
+  /** Stores a batch in one transaction with one embedding pass; all-or-nothing validation. */
+  async rememberMany(inputs: readonly MemoryInput[], now = Date.now()): Promise<RememberResult[]> {
+    const records = inputs.map((input, i) => parse(MemoryInputSchema, input, inputs.length > 1 ? `memory [${i}]` : 'memory'));
+    for (const [i, r] of records.entries()) {
+      if (r.embedding && r.embedding.length !== this.embedder.dims) {
+        const what = inputs.length > 1 ? `memory [${i}]` : 'memory';
+        throw new InsulaValidationError(what, [], `embedding: expected ${this.embedder.dims} dimensions, got ${r.embedding.length}`);
+      }
+    }
+    const toEmbed = records.map((r, i) => ({ r, i })).filter(({ r }) => !r.embedding);
+    const vectors = toEmbed.length > 0 ? await this.embedder.embed(toEmbed.map(({ r }) => r.content)) : [];
+    const embeddings: Float32Array[] = records.map((r) => (r.embedding ? Float32Array.from(r.embedding) : new Float32Array(0)));
+    toEmbed.forEach(({ i }, j) => (embeddings[i] = vectors[j]!));
+
+    const rows: NewMemory[] = records.map((r, i) => ({
+      id: randomUUID(),
+      namespace: r.namespace,
+      content: r.content,
+      type: r.type,
+      importance: r.importance,
+      valence: r.valence,
+      domain: r.domain,
+      createdAt: now,
+      occurredAt: r.occurredAt ?? now,
+      session: r.session ?? null,
+      access: initialAccessState(now),
+      retention: initialRetentionState(now, r.importance),
+      pinned: r.pinned,
+      source: r.source ?? null,
+      metadata: r.metadata ?? null,
+      embedding: embeddings[i]!,
+    }));
+    const stored = await this.store.insertMemories(rows);
+
+    const results: RememberResult[] = [];
+    for (const [i, m] of stored.entries()) {
+      const entities = records[i]!.entities;
+      if (entities?.length) await this.store.linkMentions(m.namespace, m.id, entities);
+      const displaced = m.session ? this.admitToWorkingMemory(m.namespace, m.session, [m.id], now, 1) : [];
+      results.push({ id: m.id, namespace: m.namespace, seq: m.seq, displaced });
+      if (this.opts.extractionModel) this.scheduleExtraction(m);
+    }
+    return results;
+  }
+
+  private wmKey(namespace: string, session: string): string {
+    return `${namespace}\u001f${session}`;
+  }
+
+  /**
+   * Admits ids to the session's working memory. Co-admitted items (already there) get their
+   * Hebbian links strengthened in the background, weighted by their current activation.
+   */
+  private admitToWorkingMemory(namespace: string, session: string, ids: readonly string[], now: number, activation: number): WorkingMemoryItem[] {
+    const key = this.wmKey(namespace, session);
+    let state = this.workingMemories.get(key) ?? createWorkingMemory(this.opts.workingMemory);
+    const present = contents(state, now);
+    const displaced: WorkingMemoryItem[] = [];
+    for (const id of ids) {
+      const update = admit(state, { id, activation }, now);
+      state = update.state;
+      displaced.push(...update.displaced);
+    }
+    this.workingMemories.set(key, state);
+    const pairs = ids.flatMap((id) => present.filter((p) => p.id !== id).map((p) => ({ a: id, b: p.id, gate: p.activation })));
+    if (pairs.length > 0) this.background.enqueue('co-admission', () => this.strengthenPairs(namespace, pairs, now, undefined));
+    return displaced;
+  }
+
+  /** Current working-memory contents of a session, most active first. */
+  workingMemory(session: string, namespace = 'default', now = Date.now()): WorkingMemoryItem[] {
+    const state = this.workingMemories.get(this.wmKey(parse(NamespaceSchema, namespace, 'namespace'), parse(SessionSchema, session, 'session')));
+    return state ? contents(state, now) : [];
+  }
+
+  private async strengthenPairs(
+    namespace: string,
+    pairs: ReadonlyArray<{ a: string; b: string; gate: number }>,
+    now: number,
+    outcome: number | undefined,
+  ): Promise<void> {
+    const ids = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
+    const current = new Map((await this.store.links(namespace, ids)).map((l) => [pairKey(l.a, l.b), l.weight]));
+    const updated = pairs.map((p) => ({
+      a: p.a,
+      b: p.b,
+      weight: strengthen(current.get(pairKey(p.a, p.b)) ?? 0, { rate: this.opts.hebbianRate * p.gate, ...(outcome === undefined ? {} : { outcome }) }),
+      updatedAt: now,
+    }));
+    await this.store.upsertLinks(namespace, updated);
+  }
+
+  private scheduleExtraction(memory: StoredMemory): void {
+    const model = this.opts.extractionModel!;
+    this.background.enqueue('triple-extraction', async () => {
+      const triples = await extractTriples(model, memory.content);
+      if (triples.length > 0) {
+        await addTriples(this.store, memory.namespace, triples.map((t) => parse(TripleInputSchema, { ...t, memoryId: memory.id }, 'extracted triple')), Date.now());
+      }
+    });
+  }
+
+  async recall(query: string, options: RecallOptions = {}): Promise<RecallResult[]> {
+    const q = parse(z.string().trim().min(1, 'query: must not be empty').max(8192), query, 'recall query');
+    const opts = parse(RecallOptionsSchema, options, 'recall options');
+    const now = opts.now ?? Date.now();
+    const filtered = Boolean(opts.types || opts.domain);
+    const pool = opts.candidates ?? Math.max(30, opts.k * 3) * (filtered ? 3 : 1);
+    const wmState = opts.session ? this.workingMemories.get(this.wmKey(opts.namespace, opts.session)) : undefined;
+    const workingMemory = new Map(wmState ? contents(wmState, now).map((i) => [i.id, i.activation]) : []);
+    const results = await recallFromStore(
+      this.store,
+      {
+        namespace: opts.namespace,
+        query: q,
+        queryEmbedding: this.embedder.embed([q]).then((v) => v[0]!),
+        k: opts.k,
+        pool,
+        now,
+        minScore: opts.minScore,
+        types: opts.types,
+        domain: opts.domain,
+        workingMemory,
+      },
+      { scoring: this.opts.scoring, contiguity: this.opts.contiguity, seeds: this.opts.recallSeeds },
+    );
+    if (opts.recordAccess && results.length > 0) {
+      const ids = results.map((r) => r.id);
+      this.background.enqueue('record-access', () => this.recordRetrieval(opts.namespace, ids, now, opts.outcome));
+    }
+    if (opts.session && results.length > 0) {
+      const top = results.slice(0, Math.min(3, results.length));
+      this.admitToWorkingMemory(opts.namespace, opts.session, top.map((r) => r.id), now, 0.6);
+    }
+    return results;
+  }
+
+  /**
+   * A retrieval is an access (ACT-R) and a review (spacing); the top results were co-active (Hebbian).
+   * State is re-read inside the queue so concurrent recalls never lose an access.
+   */
+  private async recordRetrieval(namespace: string, ids: readonly string[], now: number, outcome: number | undefined): Promise<void> {
+    const memories = await this.store.getMemories(namespace, ids);
+    await this.store.updateMemoryStates(
+      namespace,
+      memories.map((m) => ({ id: m.id, access: recordAccess(m.access, now, this.opts.actr), retention: reinforceRetention(m.retention, now, m.importance) })),
+    );
+    const top = ids.slice(0, 5);
+    const pairs = top.flatMap((a, i) => top.slice(i + 1).map((b) => ({ a, b, gate: 1 })));
+    if (pairs.length > 0) await this.strengthenPairs(namespace, pairs, now, outcome);
+  }
+
+  /**
+   * Outcome feedback for memories used together in a turn: a good outcome strengthens their
+   * associations and importance, a bad one weakens them.
+   */
+  async reinforce(input: z.input<typeof ReinforceSchema>): Promise<void> {
+    const r = parse(ReinforceSchema, input, 'reinforce');
+    const now = r.now ?? Date.now();
+    const ids = [...new Set(r.ids)];
+    const pairs = ids.flatMap((a, i) => ids.slice(i + 1).map((b) => ({ a, b, gate: 1 })));
+    if (pairs.length > 0) await this.strengthenPairs(r.namespace, pairs, now, r.outcome);
+    const memories = await this.store.getMemories(r.namespace, ids);
+    await this.store.updateMemoryStates(
+      r.namespace,
+      memories.map((m) => ({ id: m.id, importance: Math.min(1, Math.max(0, m.importance + 0.05 * r.outcome)) })),
+    );
+  }
+
+  async get(id: string, namespace = 'default'): Promise<StoredMemory | null> {
+    const [m] = await this.store.getMemories(parse(NamespaceSchema, namespace, 'namespace'), [id]);
+    return m ?? null;
+  }
+
+  /** Removes a memory completely: node, embedding, index entries, links, mentions, triples. */
+  async forget(id: string, options: z.input<typeof ForgetOptionsSchema> = {}): Promise<boolean> {
+    const { namespace } = parse(ForgetOptionsSchema, options, 'forget options');
+    await this.background.flush();
+    const n = await this.store.deleteMemories(namespace, [id]);
+    for (const state of this.workingMemories.values()) state.items = state.items.filter((i) => i.id !== id);
+    return n > 0;
+  }
+
+  async forgetNamespace(namespace: string): Promise<number> {
+    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    await this.background.flush();
+    for (const key of [...this.workingMemories.keys()]) if (key.startsWith(`${ns}\u001f`)) this.workingMemories.delete(key);
+    return this.store.deleteNamespace(ns);
+  }
+
+  async consolidate(options: ConsolidationOptions = {}): Promise<ConsolidationReport[]> {
+    const opts = parse(ConsolidationOptionsSchema, options, 'consolidation options');
+    await this.background.flush();
+    const now = opts.now ?? Date.now();
+    const namespaces = opts.namespace ? [opts.namespace] : await this.store.namespaces();
+    const reports: ConsolidationReport[] = [];
+    for (const ns of namespaces) {
+      reports.push(
+        await consolidateNamespace(
+          {
+            store: this.store,
+            remember: async (input) => (await this.remember(input)).id,
+            forget: async (namespace, ids) => {
+              const n = await this.store.deleteMemories(namespace, ids);
+              for (const state of this.workingMemories.values()) state.items = state.items.filter((i) => !ids.includes(i.id));
+              return n;
+            },
+          },
+          ns,
+          opts,
+          now,
+        ),
+      );
+    }
+    return reports;
+  }
+
+  async addTriples(triples: readonly TripleInput[], namespace = 'default'): Promise<StoredTriple[]> {
+    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    const parsed = triples.map((t, i) => parse(TripleInputSchema, t, `triple [${i}]`));
+    return addTriples(this.store, ns, parsed, Date.now());
+  }
+
+  async triples(filter: { subject?: string; predicate?: string; object?: string } = {}, namespace = 'default'): Promise<StoredTriple[]> {
+    return this.store.triples(parse(NamespaceSchema, namespace, 'namespace'), filter);
+  }
+
+  async communities(namespace = 'default'): Promise<Map<string, number>> {
+    return detectCommunities(this.store, parse(NamespaceSchema, namespace, 'namespace'));
+  }
+
+  async graphHealth(namespace = 'default', now = Date.now()): Promise<GraphHealth> {
+    return graphHealth(this.store, parse(NamespaceSchema, namespace, 'namespace'), now);
+  }
+
+  /** Waits for deferred bookkeeping (access records, Hebbian updates, extraction). */
+  flush(): Promise<void> {
+    return this.background.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.background.flush();
+    await this.store.close();
+    await this.embedder.close();
+  }
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}

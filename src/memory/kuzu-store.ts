@@ -1,0 +1,747 @@
+/**
+ * GraphStore on embedded Kùzu (kuzu@0.11.3, vector + FTS extensions statically linked).
+ * All Cypher is parameterised; the only interpolated values are integers and index names we own.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import kuzu from 'kuzu';
+import type { Connection, Database, KuzuValue, PreparedStatement, QueryResult } from 'kuzu';
+import { z } from 'zod';
+import type {
+  EntityRecord,
+  GraphStore,
+  LinkEdge,
+  MemoryStateUpdate,
+  NewMemory,
+  ScoredId,
+  SessionNeighbour,
+  StoredMemory,
+  StoredTriple,
+  TripleInput,
+} from './store.js';
+import type { MemoryType } from './store.js';
+
+export const KuzuStoreOptionsSchema = z
+  .object({
+    /** Database file path; created when missing. */
+    path: z.string().min(1),
+    dims: z.number().int().min(2).max(4096),
+    /** Kùzu buffer pool in bytes; bounds the store's memory use. */
+    bufferPoolBytes: z.number().int().min(16 * 1024 * 1024).default(256 * 1024 * 1024),
+    /** HNSW graph degree (upper / lower layer) and construction beam. */
+    hnsw: z
+      .object({ mu: z.number().int().min(4).max(128).default(16), ml: z.number().int().min(8).max(256).default(32), efc: z.number().int().min(8).max(1000).default(100) })
+      .prefault({}),
+    /** Search beam for vector queries. */
+    efs: z.number().int().min(8).max(2000).default(100),
+  })
+  .strict();
+export type KuzuStoreOptions = z.input<typeof KuzuStoreOptionsSchema>;
+
+const SCHEMA_VERSION = '1';
+
+const MEMORY_COLUMNS = `m.id AS id, m.namespace AS namespace, m.content AS content, m.type AS type,
+  m.importance AS importance, m.valence AS valence, m.domain AS domain, m.createdAt AS createdAt,
+  m.occurredAt AS occurredAt, m.session AS session, m.seq AS seq, m.accessCount AS accessCount,
+  m.accessRecent AS accessRecent, m.traceWeights AS traceWeights, m.traceStabilities AS traceStabilities,
+  m.lastReview AS lastReview, m.reviews AS reviews, m.pinned AS pinned, m.source AS source, m.metadata AS metadata`;
+
+type Row = Record<string, KuzuValue | undefined>;
+
+/** Runs one task at a time on a connection: Kùzu connections are not safe for overlapping queries. */
+class SerialConnection {
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly statements = new Map<string, PreparedStatement>();
+
+  constructor(readonly conn: Connection) {}
+
+  run<T>(task: (c: SerialConnection) => Promise<T>): Promise<T> {
+    const next = this.tail.then(() => task(this));
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Executes directly; only call inside `run`. */
+  async exec(cypher: string, params?: Record<string, KuzuValue>): Promise<Row[]> {
+    let result: QueryResult | QueryResult[];
+    if (params) {
+      let stmt = this.statements.get(cypher);
+      if (!stmt) {
+        stmt = await this.conn.prepare(cypher);
+        if (!stmt.isSuccess()) throw new Error(`${stmt.getErrorMessage()} in: ${cypher.slice(0, 120)}`);
+        this.statements.set(cypher, stmt);
+      }
+      result = await this.conn.execute(stmt, params);
+    } else {
+      result = await this.conn.query(cypher);
+    }
+    const last = Array.isArray(result) ? result[result.length - 1] : result;
+    if (!last) return [];
+    const rows = await last.getAll();
+    if (Array.isArray(result)) result.forEach((r) => r.close());
+    else result.close();
+    return rows;
+  }
+
+  async transaction<T>(body: () => Promise<T>): Promise<T> {
+    await this.exec('BEGIN TRANSACTION');
+    try {
+      const out = await body();
+      await this.exec('COMMIT');
+      return out;
+    } catch (err) {
+      await this.exec('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+}
+
+function entityKey(namespace: string, name: string): string {
+  return `${namespace}\u001f${name.trim().toLowerCase()}`;
+}
+
+function sessionKey(namespace: string, session: string): string {
+  return `${namespace}\u001f${session}`;
+}
+
+function num(v: KuzuValue | undefined): number {
+  return typeof v === 'bigint' ? Number(v) : (v as number);
+}
+
+function toMemory(r: Row): StoredMemory {
+  const weights = (r.traceWeights as number[] | null) ?? [];
+  const stabilities = (r.traceStabilities as number[] | null) ?? [];
+  return {
+    id: r.id as string,
+    namespace: r.namespace as string,
+    content: r.content as string,
+    type: r.type as MemoryType,
+    importance: r.importance as number,
+    valence: r.valence as number,
+    domain: r.domain as string,
+    createdAt: num(r.createdAt),
+    occurredAt: num(r.occurredAt),
+    session: (r.session as string | null) ?? null,
+    seq: num(r.seq),
+    access: {
+      createdAt: num(r.createdAt),
+      count: num(r.accessCount),
+      recent: ((r.accessRecent as number[] | null) ?? []).map(num),
+    },
+    retention: {
+      traces: weights.map((weight, i) => ({ weight, stability: stabilities[i] ?? 0 })),
+      lastReview: num(r.lastReview),
+      reviews: num(r.reviews),
+    },
+    pinned: Boolean(r.pinned),
+    source: (r.source as string | null) ?? null,
+    metadata: r.metadata ? (JSON.parse(r.metadata as string) as Record<string, unknown>) : null,
+  };
+}
+
+function toTriple(r: Row): StoredTriple {
+  return {
+    id: r.id as string,
+    subject: r.subject as string,
+    predicate: r.predicate as string,
+    object: r.object as string,
+    validFrom: num(r.validFrom),
+    validTo: r.validTo === null ? null : num(r.validTo),
+    confidence: r.confidence as number,
+    memoryId: (r.memoryId as string | null) ?? null,
+    createdAt: num(r.createdAt),
+  };
+}
+
+/** FTS query text: words only, so punctuation never reaches the FTS parser. */
+function ftsQueryText(query: string): string {
+  return query
+    .normalize('NFKC')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
+export class KuzuGraphStore implements GraphStore {
+  readonly dims: number;
+  private readonly writer: SerialConnection;
+  /** Two readers so vector and full-text candidate queries overlap on separate threads. */
+  private readonly readers: SerialConnection[];
+  private readonly counts = new Map<string, number>();
+  private total = 0;
+  private readonly sessionTails = new Map<string, { id: string; seq: number }>();
+
+  private constructor(
+    private readonly db: Database,
+    connections: SerialConnection[],
+    dims: number,
+    private readonly efs: number,
+  ) {
+    this.dims = dims;
+    this.writer = connections[0]!;
+    this.readers = connections.slice(1);
+  }
+
+  static async open(options: KuzuStoreOptions): Promise<KuzuGraphStore> {
+    const opts = KuzuStoreOptionsSchema.parse(options);
+    mkdirSync(dirname(opts.path), { recursive: true });
+    const db = new kuzu.Database(opts.path, opts.bufferPoolBytes);
+    await db.init();
+    const conns = [0, 1, 2].map(() => new SerialConnection(new kuzu.Connection(db)));
+    for (const c of conns) await c.conn.init();
+    const store = new KuzuGraphStore(db, conns, opts.dims, opts.efs);
+    try {
+      await store.writer.run(() => store.ensureSchema(opts));
+      await store.loadCounts();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    return store;
+  }
+
+  private async ensureSchema(opts: z.output<typeof KuzuStoreOptionsSchema>): Promise<void> {
+    const w = this.writer;
+    await w.exec('CREATE NODE TABLE IF NOT EXISTS Meta(key STRING, value STRING, PRIMARY KEY(key))');
+    const existing = await w.exec('MATCH (x:Meta {key: $key}) RETURN x.value AS value', { key: 'dims' });
+    if (existing.length > 0) {
+      const storedDims = Number(existing[0]!.value);
+      if (storedDims !== opts.dims) {
+        throw new Error(`store at ${opts.path} holds ${storedDims}-dimensional embeddings; the configured embedder gives ${opts.dims}`);
+      }
+      return;
+    }
+    const { mu, ml, efc } = opts.hnsw;
+    // DDL runs in auto-commit mode (Kùzu requires it for index creation); every step is idempotent
+    // and the dims marker is written last, so an interrupted creation completes on the next open.
+    const tables = [
+      `CREATE NODE TABLE IF NOT EXISTS Memory(id STRING, namespace STRING, content STRING, type STRING, importance DOUBLE,
+        valence DOUBLE, domain STRING, createdAt INT64, occurredAt INT64, session STRING, seq INT64,
+        accessCount INT64, accessRecent INT64[], traceWeights DOUBLE[], traceStabilities DOUBLE[],
+        lastReview INT64, reviews INT64, pinned BOOLEAN, source STRING, metadata STRING,
+        embedding FLOAT[${opts.dims}], PRIMARY KEY(id))`,
+      'CREATE NODE TABLE IF NOT EXISTS Entity(key STRING, namespace STRING, name STRING, community INT64, PRIMARY KEY(key))',
+      'CREATE NODE TABLE IF NOT EXISTS Session(key STRING, namespace STRING, tail STRING, seq INT64, PRIMARY KEY(key))',
+      'CREATE NODE TABLE IF NOT EXISTS Namespace(name STRING, count INT64, PRIMARY KEY(name))',
+      'CREATE REL TABLE IF NOT EXISTS Link(FROM Memory TO Memory, weight DOUBLE, updatedAt INT64)',
+      'CREATE REL TABLE IF NOT EXISTS Next(FROM Memory TO Memory)',
+      'CREATE REL TABLE IF NOT EXISTS Mentions(FROM Memory TO Entity)',
+      `CREATE REL TABLE IF NOT EXISTS Triple(FROM Entity TO Entity, id STRING, predicate STRING, validFrom INT64, validTo INT64,
+        confidence DOUBLE, memoryId STRING, createdAt INT64)`,
+    ];
+    for (const stmt of tables) await w.exec(stmt);
+    const indexes = new Set((await w.exec('CALL SHOW_INDEXES() RETURN index_name AS name')).map((r) => r.name as string));
+    if (!indexes.has('memory_embedding')) {
+      await w.exec(`CALL CREATE_VECTOR_INDEX('Memory', 'memory_embedding', 'embedding', metric := 'cosine', mu := ${mu}, ml := ${ml}, efc := ${efc})`);
+    }
+    if (!indexes.has('memory_content')) {
+      await w.exec(`CALL CREATE_FTS_INDEX('Memory', 'memory_content', ['content'], stemmer := 'english')`);
+    }
+    await w.exec('MERGE (x:Meta {key: $key}) SET x.value = $value', { key: 'schemaVersion', value: SCHEMA_VERSION });
+    await w.exec('MERGE (x:Meta {key: $key}) SET x.value = $value', { key: 'dims', value: String(opts.dims) });
+  }
+
+  private async loadCounts(): Promise<void> {
+    const rows = await this.writer.run((c) => c.exec('MATCH (n:Namespace) RETURN n.name AS name, n.count AS count'));
+    this.counts.clear();
+    this.total = 0;
+    for (const r of rows) {
+      this.counts.set(r.name as string, num(r.count));
+      this.total += num(r.count);
+    }
+  }
+
+  private async bumpCounts(c: SerialConnection, deltas: Map<string, number>): Promise<void> {
+    for (const [ns, delta] of deltas) {
+      await c.exec('MERGE (n:Namespace {name: $ns}) ON CREATE SET n.count = $d ON MATCH SET n.count = n.count + $d', { ns, d: delta });
+    }
+  }
+
+  private applyCounts(deltas: Map<string, number>): void {
+    for (const [ns, delta] of deltas) {
+      this.counts.set(ns, (this.counts.get(ns) ?? 0) + delta);
+      this.total += delta;
+    }
+  }
+
+  private async tailOf(c: SerialConnection, namespace: string, session: string): Promise<{ id: string; seq: number } | null> {
+    const key = sessionKey(namespace, session);
+    const cached = this.sessionTails.get(key);
+    if (cached) return cached;
+    const rows = await c.exec('MATCH (s:Session {key: $key}) RETURN s.tail AS tail, s.seq AS seq', { key });
+    if (rows.length === 0 || rows[0]!.tail === null) return null;
+    const tail = { id: rows[0]!.tail as string, seq: num(rows[0]!.seq) };
+    this.sessionTails.set(key, tail);
+    return tail;
+  }
+
+  async insertMemories(memories: NewMemory[]): Promise<StoredMemory[]> {
+    for (const m of memories) {
+      if (m.embedding.length !== this.dims) throw new Error(`embedding: expected ${this.dims} dimensions, got ${m.embedding.length}`);
+    }
+    return this.writer.run(async (c) => {
+      const tails = new Map<string, { id: string; seq: number } | null>();
+      const rows: Record<string, KuzuValue>[] = [];
+      const nextEdges: Record<string, KuzuValue>[] = [];
+      const stored: StoredMemory[] = [];
+      const deltas = new Map<string, number>();
+      for (const m of memories) {
+        let seq = -1;
+        if (m.session !== null) {
+          const key = sessionKey(m.namespace, m.session);
+          if (!tails.has(key)) tails.set(key, await this.tailOf(c, m.namespace, m.session));
+          const tail = tails.get(key) ?? null;
+          seq = tail ? tail.seq + 1 : 0;
+          if (tail) nextEdges.push({ a: tail.id, b: m.id });
+          tails.set(key, { id: m.id, seq });
+        }
+        deltas.set(m.namespace, (deltas.get(m.namespace) ?? 0) + 1);
+        const { embedding, ...memory } = m;
+        stored.push({ ...memory, seq });
+        rows.push({
+          id: m.id,
+          namespace: m.namespace,
+          content: m.content,
+          type: m.type,
+          importance: m.importance,
+          valence: m.valence,
+          domain: m.domain,
+          createdAt: m.createdAt,
+          occurredAt: m.occurredAt,
+          session: m.session,
+          seq,
+          accessCount: m.access.count,
+          accessRecent: m.access.recent,
+          traceWeights: m.retention.traces.map((t) => t.weight),
+          traceStabilities: m.retention.traces.map((t) => t.stability),
+          lastReview: m.retention.lastReview,
+          reviews: m.retention.reviews,
+          pinned: m.pinned,
+          source: m.source,
+          metadata: m.metadata ? JSON.stringify(m.metadata) : null,
+          embedding: Array.from(embedding),
+        });
+      }
+      await c.transaction(async () => {
+        // One CREATE per row: Kùzu 0.11.3 corrupts FTS entries of rows created by UNWIND
+        // (deleting them later crashes), so batching happens at the transaction level instead.
+        for (const row of rows) {
+          await c.exec(
+            `CREATE (:Memory {id: $id, namespace: $namespace, content: $content, type: $type,
+              importance: $importance, valence: $valence, domain: $domain, createdAt: $createdAt,
+              occurredAt: $occurredAt, session: $session, seq: $seq, accessCount: $accessCount,
+              accessRecent: $accessRecent, traceWeights: $traceWeights, traceStabilities: $traceStabilities,
+              lastReview: $lastReview, reviews: $reviews, pinned: $pinned, source: $source,
+              metadata: $metadata, embedding: $embedding})`,
+            row,
+          );
+        }
+        if (nextEdges.length > 0) {
+          await c.exec('UNWIND $edges AS e MATCH (a:Memory {id: e.a}), (b:Memory {id: e.b}) CREATE (a)-[:Next]->(b)', { edges: nextEdges });
+        }
+        const sessionRows = [...tails.entries()].filter(([, t]) => t !== null).map(([key, t]) => ({ key, ns: key.split('\u001f')[0]!, tail: t!.id, seq: t!.seq }));
+        if (sessionRows.length > 0) {
+          await c.exec(
+            'UNWIND $rows AS r MERGE (s:Session {key: r.key}) ON CREATE SET s.namespace = r.ns, s.tail = r.tail, s.seq = r.seq ON MATCH SET s.tail = r.tail, s.seq = r.seq',
+            { rows: sessionRows },
+          );
+        }
+        await this.bumpCounts(c, deltas);
+      }).catch((err) => {
+        // The transaction rolled back: forget the tails we advanced in memory.
+        for (const key of tails.keys()) this.sessionTails.delete(key);
+        throw err;
+      });
+      for (const [key, t] of tails) if (t) this.sessionTails.set(key, t);
+      this.applyCounts(deltas);
+      return stored;
+    });
+  }
+
+  async getMemories(namespace: string, ids: readonly string[]): Promise<StoredMemory[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.reader(0).run((c) =>
+      c.exec(`UNWIND $ids AS i MATCH (m:Memory {id: i}) WHERE m.namespace = $ns RETURN ${MEMORY_COLUMNS}`, { ids: [...ids], ns: namespace }),
+    );
+    return rows.map(toMemory);
+  }
+
+  async getEmbeddings(namespace: string, ids: readonly string[]): Promise<Map<string, Float32Array>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.reader(1).run((c) =>
+      c.exec('UNWIND $ids AS i MATCH (m:Memory {id: i}) WHERE m.namespace = $ns RETURN m.id AS id, m.embedding AS e', { ids: [...ids], ns: namespace }),
+    );
+    return new Map(rows.map((r) => [r.id as string, Float32Array.from(r.e as number[])]));
+  }
+
+  private reader(i: number): SerialConnection {
+    return this.readers[i % this.readers.length]!;
+  }
+
+  /**
+   * The HNSW and FTS indexes span all namespaces, so each query over-fetches in proportion to the
+   * namespace's share of the store and then filters: results never cross namespaces.
+   */
+  private fetchSize(namespace: string, k: number): number {
+    const n = this.counts.get(namespace) ?? 0;
+    if (n === 0 || this.total === 0) return 0;
+    const share = n / this.total;
+    return Math.min(this.total, Math.ceil((k / share) * 1.2) + 5);
+  }
+
+  async vectorSearch(namespace: string, vector: Float32Array, k: number): Promise<ScoredId[]> {
+    if (vector.length !== this.dims) throw new Error(`query embedding: expected ${this.dims} dimensions, got ${vector.length}`);
+    const fetch = this.fetchSize(namespace, k);
+    if (fetch === 0) return [];
+    const rows = await this.reader(0).run((c) =>
+      c.exec(
+        `CALL QUERY_VECTOR_INDEX('Memory', 'memory_embedding', $v, $k, efs := $efs) WITH node, distance
+         WHERE node.namespace = $ns RETURN node.id AS id, distance ORDER BY distance LIMIT $limit`,
+        { v: Array.from(vector), k: fetch, efs: Math.max(this.efs, fetch), ns: namespace, limit: k },
+      ),
+    );
+    return rows.map((r) => ({ id: r.id as string, score: 1 - (r.distance as number) }));
+  }
+
+  async textSearch(namespace: string, query: string, k: number): Promise<ScoredId[]> {
+    const text = ftsQueryText(query);
+    const fetch = this.fetchSize(namespace, k);
+    if (!text || fetch === 0) return [];
+    const rows = await this.reader(1).run((c) =>
+      c.exec(
+        `CALL QUERY_FTS_INDEX('Memory', 'memory_content', $q, top := $k) WITH node, score
+         WHERE node.namespace = $ns RETURN node.id AS id, score ORDER BY score DESC LIMIT $limit`,
+        { q: text, k: fetch, ns: namespace, limit: k },
+      ),
+    );
+    return rows.map((r) => ({ id: r.id as string, score: r.score as number }));
+  }
+
+  async updateMemoryStates(namespace: string, updates: readonly MemoryStateUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    await this.writer.run(async (c) => {
+      await c.transaction(async () => {
+        for (const u of updates) {
+          if (u.access) {
+            await c.exec(
+              'MATCH (m:Memory {id: $id}) WHERE m.namespace = $ns SET m.accessCount = $count, m.accessRecent = $recent',
+              { id: u.id, ns: namespace, count: u.access.count, recent: u.access.recent },
+            );
+          }
+          if (u.retention) {
+            await c.exec(
+              `MATCH (m:Memory {id: $id}) WHERE m.namespace = $ns
+               SET m.traceWeights = $w, m.traceStabilities = $s, m.lastReview = $last, m.reviews = $reviews`,
+              {
+                id: u.id,
+                ns: namespace,
+                w: u.retention.traces.map((t) => t.weight),
+                s: u.retention.traces.map((t) => t.stability),
+                last: u.retention.lastReview,
+                reviews: u.retention.reviews,
+              },
+            );
+          }
+          if (u.importance !== undefined) {
+            await c.exec('MATCH (m:Memory {id: $id}) WHERE m.namespace = $ns SET m.importance = $v', { id: u.id, ns: namespace, v: u.importance });
+          }
+          if (u.pinned !== undefined) {
+            await c.exec('MATCH (m:Memory {id: $id}) WHERE m.namespace = $ns SET m.pinned = $v', { id: u.id, ns: namespace, v: u.pinned });
+          }
+        }
+      });
+    });
+  }
+
+  async sessionNeighbours(namespace: string, ids: readonly string[], window: number): Promise<SessionNeighbour[]> {
+    if (ids.length === 0 || window < 1) return [];
+    const w = Math.min(Math.floor(window), 10);
+    return this.reader(0).run(async (c) => {
+      const forward = await c.exec(
+        `UNWIND $ids AS i MATCH (m:Memory {id: i})-[p:Next*1..${w}]->(n:Memory) WHERE m.namespace = $ns
+         RETURN i AS src, n.id AS id, length(p) AS lag`,
+        { ids: [...ids], ns: namespace },
+      );
+      const backward = await c.exec(
+        `UNWIND $ids AS i MATCH (m:Memory {id: i})<-[p:Next*1..${w}]-(n:Memory) WHERE m.namespace = $ns
+         RETURN i AS src, n.id AS id, length(p) AS lag`,
+        { ids: [...ids], ns: namespace },
+      );
+      return [
+        ...forward.map((r) => ({ from: r.src as string, id: r.id as string, lag: num(r.lag) })),
+        ...backward.map((r) => ({ from: r.src as string, id: r.id as string, lag: -num(r.lag) })),
+      ];
+    });
+  }
+
+  async links(namespace: string, ids: readonly string[]): Promise<LinkEdge[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.reader(1).run((c) =>
+      c.exec(
+        `UNWIND $ids AS i MATCH (m:Memory {id: i})-[l:Link]-(n:Memory) WHERE m.namespace = $ns
+         RETURN m.id AS a, n.id AS b, l.weight AS weight, l.updatedAt AS updatedAt`,
+        { ids: [...ids], ns: namespace },
+      ),
+    );
+    return rows.map((r) => ({ a: r.a as string, b: r.b as string, weight: r.weight as number, updatedAt: num(r.updatedAt) }));
+  }
+
+  async allLinks(namespace: string): Promise<LinkEdge[]> {
+    const rows = await this.reader(1).run((c) =>
+      c.exec(
+        `MATCH (a:Memory)-[l:Link]->(b:Memory) WHERE a.namespace = $ns
+         RETURN a.id AS a, b.id AS b, l.weight AS weight, l.updatedAt AS updatedAt`,
+        { ns: namespace },
+      ),
+    );
+    return rows.map((r) => ({ a: r.a as string, b: r.b as string, weight: r.weight as number, updatedAt: num(r.updatedAt) }));
+  }
+
+  async upsertLinks(namespace: string, links: readonly LinkEdge[]): Promise<void> {
+    if (links.length === 0) return;
+    // One edge per unordered pair, stored in id order.
+    const rows = links.filter((l) => l.a !== l.b).map((l) => (l.a < l.b ? l : { ...l, a: l.b, b: l.a }));
+    await this.writer.run((c) =>
+      c.transaction(() =>
+        c.exec(
+          `UNWIND $rows AS r MATCH (a:Memory {id: r.a}), (b:Memory {id: r.b}) WHERE a.namespace = $ns AND b.namespace = $ns
+           MERGE (a)-[l:Link]->(b) SET l.weight = r.weight, l.updatedAt = r.updatedAt`,
+          { rows: rows.map((r) => ({ a: r.a, b: r.b, weight: r.weight, updatedAt: r.updatedAt })), ns: namespace },
+        ),
+      ),
+    );
+  }
+
+  async deleteLinks(namespace: string, pairs: ReadonlyArray<{ a: string; b: string }>): Promise<void> {
+    if (pairs.length === 0) return;
+    await this.writer.run((c) =>
+      c.transaction(() =>
+        c.exec(
+          `UNWIND $pairs AS p MATCH (a:Memory {id: p.a})-[l:Link]-(b:Memory {id: p.b}) WHERE a.namespace = $ns DELETE l`,
+          { pairs: pairs.map((p) => ({ a: p.a, b: p.b })), ns: namespace },
+        ),
+      ),
+    );
+  }
+
+  async scanMemories(namespace: string, afterId: string | null, limit: number): Promise<StoredMemory[]> {
+    const rows = await this.reader(0).run((c) =>
+      c.exec(`MATCH (m:Memory) WHERE m.namespace = $ns AND m.id > $after RETURN ${MEMORY_COLUMNS} ORDER BY m.id LIMIT $limit`, {
+        ns: namespace,
+        after: afterId ?? '',
+        limit,
+      }),
+    );
+    return rows.map(toMemory);
+  }
+
+  async deleteMemories(namespace: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.writer.run(async (c) => {
+      let deleted = 0;
+      await c.transaction(async () => {
+        for (const id of ids) {
+          const found = await c.exec('MATCH (m:Memory {id: $id}) WHERE m.namespace = $ns RETURN m.session AS session', { id, ns: namespace });
+          if (found.length === 0) continue;
+          const session = found[0]!.session as string | null;
+          // Keep the session chain contiguous across the gap.
+          const prev = await c.exec('MATCH (p:Memory)-[:Next]->(m:Memory {id: $id}) RETURN p.id AS id', { id });
+          const next = await c.exec('MATCH (m:Memory {id: $id})-[:Next]->(n:Memory) RETURN n.id AS id', { id });
+          if (prev.length > 0 && next.length > 0) {
+            await c.exec('MATCH (p:Memory {id: $p}), (n:Memory {id: $n}) CREATE (p)-[:Next]->(n)', { p: prev[0]!.id as string, n: next[0]!.id as string });
+          }
+          if (session !== null && next.length === 0) {
+            const key = sessionKey(namespace, session);
+            if (prev.length > 0) {
+              await c.exec('MATCH (s:Session {key: $key}) SET s.tail = $tail', { key, tail: prev[0]!.id as string });
+            } else {
+              await c.exec('MATCH (s:Session {key: $key}) DELETE s', { key });
+            }
+            this.sessionTails.delete(key);
+          }
+          await c.exec('MATCH (:Entity)-[t:Triple]->(:Entity) WHERE t.memoryId = $id DELETE t', { id });
+          await c.exec('MATCH (m:Memory {id: $id}) DETACH DELETE m', { id });
+          deleted++;
+        }
+        await this.deleteOrphanEntities(c, namespace);
+        if (deleted > 0) await this.bumpCounts(c, new Map([[namespace, -deleted]]));
+      });
+      if (deleted > 0) this.applyCounts(new Map([[namespace, -deleted]]));
+      return deleted;
+    });
+  }
+
+  private async deleteOrphanEntities(c: SerialConnection, namespace: string): Promise<void> {
+    await c.exec('MATCH (e:Entity) WHERE e.namespace = $ns AND NOT EXISTS { MATCH (e)-[]-() } DELETE e', { ns: namespace });
+  }
+
+  async deleteNamespace(namespace: string): Promise<number> {
+    return this.writer.run(async (c) => {
+      let deleted = 0;
+      await c.transaction(async () => {
+        const counted = await c.exec('MATCH (m:Memory) WHERE m.namespace = $ns RETURN count(m) AS n', { ns: namespace });
+        deleted = num(counted[0]?.n ?? 0);
+        await c.exec('MATCH (m:Memory) WHERE m.namespace = $ns DETACH DELETE m', { ns: namespace });
+        await c.exec('MATCH (e:Entity) WHERE e.namespace = $ns DETACH DELETE e', { ns: namespace });
+        await c.exec('MATCH (s:Session) WHERE s.namespace = $ns DELETE s', { ns: namespace });
+        await c.exec('MATCH (n:Namespace {name: $ns}) DELETE n', { ns: namespace });
+        await c.exec('MATCH (x:Meta) WHERE starts_with(x.key, $prefix) DELETE x', { prefix: `ns\u001f${namespace}\u001f` });
+      });
+      for (const key of [...this.sessionTails.keys()]) if (key.startsWith(`${namespace}\u001f`)) this.sessionTails.delete(key);
+      this.total -= this.counts.get(namespace) ?? 0;
+      this.counts.delete(namespace);
+      return deleted;
+    });
+  }
+
+  async countMemories(namespace: string): Promise<number> {
+    return this.counts.get(namespace) ?? 0;
+  }
+
+  async namespaces(): Promise<string[]> {
+    return [...this.counts.keys()].filter((ns) => (this.counts.get(ns) ?? 0) > 0).sort();
+  }
+
+  async linkMentions(namespace: string, memoryId: string, entities: readonly string[]): Promise<void> {
+    const names = [...new Set(entities.map((e) => e.trim()).filter(Boolean))];
+    if (names.length === 0) return;
+    await this.writer.run((c) =>
+      c.transaction(async () => {
+        await this.mergeEntities(c, namespace, names);
+        await c.exec(
+          `UNWIND $keys AS k MATCH (m:Memory {id: $id}), (e:Entity {key: k}) WHERE m.namespace = $ns
+           MERGE (m)-[:Mentions]->(e)`,
+          { keys: names.map((n) => entityKey(namespace, n)), id: memoryId, ns: namespace },
+        );
+      }),
+    );
+  }
+
+  private async mergeEntities(c: SerialConnection, namespace: string, names: readonly string[]): Promise<void> {
+    await c.exec('UNWIND $rows AS r MERGE (e:Entity {key: r.key}) ON CREATE SET e.namespace = $ns, e.name = r.name', {
+      rows: names.map((name) => ({ key: entityKey(namespace, name), name: name.trim() })),
+      ns: namespace,
+    });
+  }
+
+  async addTriples(namespace: string, triples: readonly TripleInput[], now: number): Promise<StoredTriple[]> {
+    if (triples.length === 0) return [];
+    const stored = triples.map((t) => ({ ...t, id: randomUUID(), createdAt: now }));
+    await this.writer.run((c) =>
+      c.transaction(async () => {
+        await this.mergeEntities(c, namespace, [...new Set(triples.flatMap((t) => [t.subject, t.object]))]);
+        await c.exec(
+          `UNWIND $rows AS r MATCH (s:Entity {key: r.s}), (o:Entity {key: r.o})
+           CREATE (s)-[:Triple {id: r.id, predicate: r.predicate, validFrom: r.validFrom, validTo: CAST(r.validTo AS INT64),
+             confidence: r.confidence, memoryId: r.memoryId, createdAt: r.createdAt}]->(o)`,
+          {
+            rows: stored.map((t) => ({
+              s: entityKey(namespace, t.subject),
+              o: entityKey(namespace, t.object),
+              id: t.id,
+              predicate: t.predicate,
+              validFrom: t.validFrom,
+              validTo: t.validTo,
+              confidence: t.confidence,
+              memoryId: t.memoryId,
+              createdAt: now,
+            })),
+          },
+        );
+        const mentions = stored.filter((t) => t.memoryId).flatMap((t) => [t.subject, t.object].map((e) => ({ m: t.memoryId!, k: entityKey(namespace, e) })));
+        if (mentions.length > 0) {
+          await c.exec(
+            `UNWIND $rows AS r MATCH (m:Memory {id: r.m}), (e:Entity {key: r.k}) WHERE m.namespace = $ns MERGE (m)-[:Mentions]->(e)`,
+            { rows: mentions, ns: namespace },
+          );
+        }
+      }),
+    );
+    return stored;
+  }
+
+  async closeTriples(namespace: string, subject: string, predicate: string, at: number): Promise<number> {
+    return this.writer.run(async (c) => {
+      const rows = await c.exec(
+        `MATCH (s:Entity {key: $s})-[t:Triple]->(:Entity) WHERE t.predicate = $p AND t.validTo IS NULL AND t.validFrom <= $at
+         SET t.validTo = $at RETURN count(t) AS n`,
+        { s: entityKey(namespace, subject), p: predicate, at },
+      );
+      return num(rows[0]?.n ?? 0);
+    });
+  }
+
+  async triples(namespace: string, filter: { subject?: string; predicate?: string; object?: string } = {}): Promise<StoredTriple[]> {
+    const rows = await this.reader(0).run((c) =>
+      c.exec(
+        `MATCH (s:Entity)-[t:Triple]->(o:Entity) WHERE s.namespace = $ns
+           AND ($s IS NULL OR s.key = $s) AND ($o IS NULL OR o.key = $o) AND ($p IS NULL OR t.predicate = $p)
+         RETURN t.id AS id, s.name AS subject, t.predicate AS predicate, o.name AS object, t.validFrom AS validFrom,
+           t.validTo AS validTo, t.confidence AS confidence, t.memoryId AS memoryId, t.createdAt AS createdAt
+         ORDER BY t.validFrom, t.createdAt`,
+        {
+          ns: namespace,
+          s: filter.subject ? entityKey(namespace, filter.subject) : null,
+          o: filter.object ? entityKey(namespace, filter.object) : null,
+          p: filter.predicate ?? null,
+        },
+      ),
+    );
+    return rows.map(toTriple);
+  }
+
+  async entities(namespace: string): Promise<EntityRecord[]> {
+    const rows = await this.reader(0).run((c) =>
+      c.exec(
+        `MATCH (e:Entity) WHERE e.namespace = $ns OPTIONAL MATCH (m:Memory)-[:Mentions]->(e)
+         RETURN e.name AS name, e.community AS community, count(m) AS mentions ORDER BY name`,
+        { ns: namespace },
+      ),
+    );
+    return rows.map((r) => ({ name: r.name as string, community: r.community === null ? null : num(r.community), mentions: num(r.mentions) }));
+  }
+
+  async setCommunities(namespace: string, communities: ReadonlyMap<string, number>): Promise<void> {
+    const rows = [...communities].map(([name, community]) => ({ key: entityKey(namespace, name), community }));
+    if (rows.length === 0) return;
+    await this.writer.run((c) =>
+      c.transaction(() => c.exec('UNWIND $rows AS r MATCH (e:Entity {key: r.key}) SET e.community = r.community', { rows })),
+    );
+  }
+
+  async memoriesMentioning(namespace: string, entities: readonly string[]): Promise<string[]> {
+    if (entities.length === 0) return [];
+    const rows = await this.reader(0).run((c) =>
+      c.exec('UNWIND $keys AS k MATCH (m:Memory)-[:Mentions]->(e:Entity {key: k}) WHERE m.namespace = $ns RETURN DISTINCT m.id AS id', {
+        keys: entities.map((e) => entityKey(namespace, e)),
+        ns: namespace,
+      }),
+    );
+    return rows.map((r) => r.id as string);
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    const rows = await this.reader(0).run((c) => c.exec('MATCH (x:Meta {key: $key}) RETURN x.value AS value', { key }));
+    return rows.length > 0 ? (rows[0]!.value as string) : null;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.writer.run((c) => c.exec('MERGE (x:Meta {key: $key}) SET x.value = $value', { key, value }));
+  }
+
+  private closed = false;
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Let queued work finish before the native handles go.
+    await Promise.all([this.writer, ...this.readers].map((c) => c.run(async () => undefined)));
+    for (const c of [this.writer, ...this.readers]) await c.conn.close();
+    await this.db.close();
+  }
+}
+
+/** Meta key for per-namespace bookkeeping (removed with the namespace). */
+export function namespaceMetaKey(namespace: string, key: string): string {
+  return `ns\u001f${namespace}\u001f${key}`;
+}

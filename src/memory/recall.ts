@@ -1,0 +1,161 @@
+/**
+ * Recall: candidates from the HNSW and full-text indexes (never a scan), widened by the session
+ * neighbours and Hebbian associates of the best matches, then re-ranked with bounded cognitive
+ * multipliers. Every result explains its score.
+ */
+import { baseLevelActivation } from './models/act-r.js';
+import { retentionAt } from './models/ebbinghaus.js';
+import { spread } from './models/hebbian.js';
+import { contiguityBoost, type ContiguityParams } from './models/temporal-contiguity.js';
+import { dot, score, type ScoreExplanation, type ScoringParams } from './scoring.js';
+import type { GraphStore, LinkEdge, StoredMemory } from './store.js';
+
+export type CandidateSource = 'vector' | 'text' | 'contiguity' | 'association' | 'working-memory';
+
+export interface RecallResult {
+  id: string;
+  content: string;
+  score: number;
+  memory: StoredMemory;
+  sources: CandidateSource[];
+  explanation: ScoreExplanation;
+}
+
+export interface RecallRequest {
+  namespace: string;
+  query: string;
+  queryEmbedding: Promise<Float32Array>;
+  k: number;
+  pool: number;
+  now: number;
+  minScore: number;
+  types?: readonly string[] | undefined;
+  domain?: string | undefined;
+  /** Working-memory contents for the session: id → activation 0..1. */
+  workingMemory: ReadonlyMap<string, number>;
+}
+
+export interface RecallTuning {
+  scoring: ScoringParams;
+  contiguity: ContiguityParams;
+  /** How many top matches seed contiguity and association. */
+  seeds: number;
+}
+
+interface Candidate {
+  memory: StoredMemory;
+  embedding: Float32Array | undefined;
+  cosine: number;
+  bm25: number;
+  sources: Set<CandidateSource>;
+}
+
+export async function recallFromStore(store: GraphStore, req: RecallRequest, tuning: RecallTuning): Promise<RecallResult[]> {
+  const { namespace: ns } = req;
+  const textHits = store.textSearch(ns, req.query, req.pool);
+  const queryVector = await req.queryEmbedding;
+  const [vectorHits, text] = await Promise.all([store.vectorSearch(ns, queryVector, req.pool), textHits]);
+
+  const candidates = new Map<string, Candidate>();
+  const bm25 = new Map(text.map((t) => [t.id, t.score]));
+  const add = async (ids: string[], source: CandidateSource) => {
+    const fresh = [...new Set(ids)].filter((id) => !candidates.has(id));
+    for (const id of ids) candidates.get(id)?.sources.add(source);
+    if (fresh.length === 0) return;
+    const [memories, embeddings] = await Promise.all([store.getMemories(ns, fresh), store.getEmbeddings(ns, fresh)]);
+    for (const memory of memories) {
+      const embedding = embeddings.get(memory.id);
+      candidates.set(memory.id, {
+        memory,
+        embedding,
+        cosine: embedding ? dot(queryVector, embedding) : 0,
+        bm25: bm25.get(memory.id) ?? 0,
+        sources: new Set([source]),
+      });
+    }
+  };
+  await add(vectorHits.map((h) => h.id), 'vector');
+  await add(text.map((h) => h.id), 'text');
+  const maxBm25 = Math.max(0, ...text.map((t) => t.score));
+
+  // Seeds: the best direct matches by relevance alone.
+  const relevanceOf = (c: Candidate) => score({ ...neutral, cosine: c.cosine, bm25: c.bm25 }, maxBm25, tuning.scoring).explanation.relevance;
+  const seeds = [...candidates.values()]
+    .map((c) => ({ id: c.memory.id, rel: relevanceOf(c) }))
+    .sort((a, b) => b.rel - a.rel)
+    .slice(0, tuning.seeds);
+  const topRel = seeds[0]?.rel ?? 0;
+
+  const seedIds = seeds.map((s) => s.id);
+  const wmIds = [...req.workingMemory.keys()];
+  const [neighbours, links] = await Promise.all([
+    store.sessionNeighbours(ns, seedIds, tuning.contiguity.window),
+    store.links(ns, [...new Set([...seedIds, ...wmIds])]),
+  ]);
+
+  // Temporal contiguity: a seed primes its session neighbours in proportion to its relevance.
+  const contiguity = new Map<string, number>();
+  const seedRel = new Map(seeds.map((s) => [s.id, s.rel]));
+  for (const n of neighbours) {
+    const share = topRel > 0 ? (seedRel.get(n.from) ?? 0) / topRel : 0;
+    const boost = 1 + (contiguityBoost(n.lag, tuning.contiguity) - 1) * share;
+    if (boost > (contiguity.get(n.id) ?? 1)) contiguity.set(n.id, boost);
+  }
+
+  // Hebbian spreading activation from the seeds and the working-memory contents.
+  const adjacency = adjacencyOf(links);
+  const seedActivation = new Map<string, number>();
+  for (const s of seeds) seedActivation.set(s.id, topRel > 0 ? s.rel / topRel : 0);
+  for (const [id, a] of req.workingMemory) seedActivation.set(id, Math.max(seedActivation.get(id) ?? 0, a));
+  const spreadActivation = spread(seedActivation, (id) => adjacency.get(id) ?? [], { hops: 1 });
+
+  await add([...contiguity.keys()], 'contiguity');
+  await add([...spreadActivation.keys()], 'association');
+  await add(wmIds, 'working-memory');
+
+  const results: RecallResult[] = [];
+  for (const c of candidates.values()) {
+    const m = c.memory;
+    if (req.types && !req.types.includes(m.type)) continue;
+    if (req.domain && m.domain !== req.domain) continue;
+    const scored = score(
+      {
+        cosine: c.cosine,
+        bm25: c.bm25,
+        activation: baseLevelActivation(m.access, req.now),
+        retention: retentionAt(m.retention, req.now),
+        spread: spreadActivation.get(m.id) ?? 0,
+        contiguity: contiguity.get(m.id) ?? 1,
+        importance: m.importance,
+        inWorkingMemory: req.workingMemory.has(m.id),
+      },
+      maxBm25,
+      tuning.scoring,
+    );
+    if (scored.score < req.minScore) continue;
+    results.push({ id: m.id, content: m.content, score: scored.score, memory: m, sources: [...c.sources], explanation: scored.explanation });
+  }
+  results.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+  return results.slice(0, req.k);
+}
+
+const neutral = { activation: 0, retention: 1, spread: 0, contiguity: 1, importance: 0.5, inWorkingMemory: false } as const;
+
+function adjacencyOf(links: readonly LinkEdge[]): Map<string, Array<{ id: string; weight: number }>> {
+  const adjacency = new Map<string, Array<{ id: string; weight: number }>>();
+  const seen = new Set<string>();
+  for (const l of links) {
+    const key = l.a < l.b ? `${l.a}|${l.b}` : `${l.b}|${l.a}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    for (const [from, to] of [
+      [l.a, l.b],
+      [l.b, l.a],
+    ] as const) {
+      const list = adjacency.get(from) ?? [];
+      list.push({ id: to, weight: l.weight });
+      adjacency.set(from, list);
+    }
+  }
+  return adjacency;
+}
