@@ -514,12 +514,14 @@ export class KuzuGraphStore implements GraphStore {
 
   async deleteLinks(namespace: string, pairs: ReadonlyArray<{ a: string; b: string }>): Promise<void> {
     if (pairs.length === 0) return;
+    // Links are stored in id order (see upsertLinks), so a directed match finds each one.
+    const ordered = pairs.map((p) => (p.a < p.b ? { a: p.a, b: p.b } : { a: p.b, b: p.a }));
     await this.writer.run((c) =>
       c.transaction(() =>
-        c.exec(
-          `UNWIND $pairs AS p MATCH (a:Memory {id: p.a})-[l:Link]-(b:Memory {id: p.b}) WHERE a.namespace = $ns DELETE l`,
-          { pairs: pairs.map((p) => ({ a: p.a, b: p.b })), ns: namespace },
-        ),
+        c.exec(`UNWIND $pairs AS p MATCH (a:Memory {id: p.a})-[l:Link]->(b:Memory {id: p.b}) WHERE a.namespace = $ns DELETE l`, {
+          pairs: ordered,
+          ns: namespace,
+        }),
       ),
     );
   }
