@@ -164,12 +164,22 @@ export class Insula {
     const stored = await this.store.insertMemories(rows);
 
     const results: RememberResult[] = [];
+    const coAdmitted = new Map<string, CoActivation[]>();
     for (const [i, m] of stored.entries()) {
       const entities = records[i]!.entities;
       if (entities?.length) await this.store.linkMentions(m.namespace, m.id, entities);
-      const displaced = m.session ? this.admitToWorkingMemory(m.namespace, m.session, [m.id], now, 1) : [];
+      let displaced: WorkingMemoryItem[] = [];
+      if (m.session) {
+        const admission = this.admitToWorkingMemory(m.namespace, m.session, [m.id], now, 1);
+        displaced = admission.displaced;
+        coAdmitted.set(m.namespace, [...(coAdmitted.get(m.namespace) ?? []), ...admission.pairs]);
+      }
       results.push({ id: m.id, namespace: m.namespace, seq: m.seq, displaced });
       if (this.opts.extractionModel) this.scheduleExtraction(m);
+    }
+    // One deferred Hebbian update per namespace and batch, not one per memory.
+    for (const [namespace, pairs] of coAdmitted) {
+      if (pairs.length > 0) this.background.enqueue('co-admission', () => this.strengthenPairs(namespace, pairs, now, undefined));
     }
     return results;
   }
@@ -179,10 +189,16 @@ export class Insula {
   }
 
   /**
-   * Admits ids to the session's working memory. Co-admitted items (already there) get their
-   * Hebbian links strengthened in the background, weighted by their current activation.
+   * Admits ids to the session's working memory. Returns what was displaced and the co-admitted
+   * pairs (new item, item already there) whose links should strengthen, gated by the resident's activation.
    */
-  private admitToWorkingMemory(namespace: string, session: string, ids: readonly string[], now: number, activation: number): WorkingMemoryItem[] {
+  private admitToWorkingMemory(
+    namespace: string,
+    session: string,
+    ids: readonly string[],
+    now: number,
+    activation: number,
+  ): { displaced: WorkingMemoryItem[]; pairs: CoActivation[] } {
     const key = this.wmKey(namespace, session);
     let state = this.workingMemories.get(key) ?? createWorkingMemory(this.opts.workingMemory);
     const present = contents(state, now);
@@ -193,9 +209,8 @@ export class Insula {
       displaced.push(...update.displaced);
     }
     this.workingMemories.set(key, state);
-    const pairs = ids.flatMap((id) => present.filter((p) => p.id !== id).map((p) => ({ a: id, b: p.id, gate: p.activation })));
-    if (pairs.length > 0) this.background.enqueue('co-admission', () => this.strengthenPairs(namespace, pairs, now, undefined));
-    return displaced;
+    const pairs = ids.flatMap((id) => present.filter((p) => p.id !== id && !ids.includes(p.id)).map((p) => ({ a: id, b: p.id, gate: p.activation })));
+    return { displaced, pairs };
   }
 
   /** Current working-memory contents of a session, most active first. */
@@ -206,13 +221,18 @@ export class Insula {
 
   private async strengthenPairs(
     namespace: string,
-    pairs: ReadonlyArray<{ a: string; b: string; gate: number }>,
+    pairs: readonly CoActivation[],
     now: number,
     outcome: number | undefined,
   ): Promise<void> {
+    const unique = new Map<string, CoActivation>();
+    for (const p of pairs) {
+      const key = pairKey(p.a, p.b);
+      if (p.a !== p.b && (unique.get(key)?.gate ?? -1) < p.gate) unique.set(key, p);
+    }
     const ids = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
     const current = new Map((await this.store.links(namespace, ids)).map((l) => [pairKey(l.a, l.b), l.weight]));
-    const updated = pairs.map((p) => ({
+    const updated = [...unique.values()].map((p) => ({
       a: p.a,
       b: p.b,
       weight: strengthen(current.get(pairKey(p.a, p.b)) ?? 0, { rate: this.opts.hebbianRate * p.gate, ...(outcome === undefined ? {} : { outcome }) }),
@@ -261,7 +281,8 @@ export class Insula {
     }
     if (opts.session && results.length > 0) {
       const top = results.slice(0, Math.min(3, results.length));
-      this.admitToWorkingMemory(opts.namespace, opts.session, top.map((r) => r.id), now, 0.6);
+      const { pairs } = this.admitToWorkingMemory(opts.namespace, opts.session, top.map((r) => r.id), now, 0.6);
+      if (pairs.length > 0) this.background.enqueue('co-admission', () => this.strengthenPairs(opts.namespace, pairs, now, opts.outcome));
     }
     return results;
   }
@@ -374,6 +395,13 @@ export class Insula {
     await this.store.close();
     await this.embedder.close();
   }
+}
+
+/** Two memories active together; `gate` scales the learning rate (0..1). */
+interface CoActivation {
+  a: string;
+  b: string;
+  gate: number;
 }
 
 function pairKey(a: string, b: string): string {
