@@ -47,7 +47,7 @@ export const InsulaOptionsSchema = z
   .object({
     /** Database path; defaults to ~/.insula/memory.kuzu. Ignored when `store` is given. */
     path: z.string().min(1).optional(),
-    embedder: EmbedderChoiceSchema.default({ kind: 'use-lite' }),
+    embedder: EmbedderChoiceSchema.prefault({ kind: 'use-lite' }),
     /** A ready GraphStore (e.g. another engine); by default an embedded Kùzu store at `path`. */
     store: z.custom<GraphStore>((v) => typeof v === 'object' && v !== null && 'insertMemories' in v).optional(),
     scoring: ScoringParamsSchema,

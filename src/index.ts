@@ -1,0 +1,27 @@
+/** insula: cognitive memory and an interoceptive hub for AI agents. */
+export { Insula, InsulaOptionsSchema, defaultStorePath, type InsulaOptions, type RememberResult } from './insula.js';
+export { EmbedderChoiceSchema, createEmbedder, type EmbedderChoice } from './embedders.js';
+export type { Embedder } from '../native/embedder.js';
+export { createUseLiteEmbedder, UseLiteEmbedderOptionsSchema } from '../native/use/embedder.js';
+export { createGloveEmbedder, GloveEmbedderOptionsSchema } from '../native/glove/embedder.js';
+export { createOnnxDirectoryEmbedder, OnnxDirectoryEmbedderOptionsSchema } from '../native/onnx-directory/embedder.js';
+export { KuzuGraphStore, KuzuStoreOptionsSchema, type KuzuStoreOptions } from './memory/kuzu-store.js';
+export type * from './memory/store.js';
+export {
+  MemoryInputSchema,
+  RecallOptionsSchema,
+  NamespaceSchema,
+  InsulaValidationError,
+  MEMORY_TYPES,
+  type MemoryInput,
+  type RecallOptions,
+} from './memory/schema.js';
+export type { RecallResult, CandidateSource } from './memory/recall.js';
+export { ScoringParamsSchema, type ScoreExplanation, type ScoringParams } from './memory/scoring.js';
+export { ConsolidationOptionsSchema, type ConsolidationOptions, type ConsolidationProgress, type ConsolidationReport } from './memory/consolidation.js';
+export { TripleInputSchema, type TripleInput, type GraphHealth, type ChatModelLike } from './memory/knowledge-graph.js';
+export * as actr from './memory/models/act-r.js';
+export * as ebbinghaus from './memory/models/ebbinghaus.js';
+export * as hebbian from './memory/models/hebbian.js';
+export * as workingMemory from './memory/models/working-memory.js';
+export * as temporalContiguity from './memory/models/temporal-contiguity.js';
