@@ -29,7 +29,7 @@ export const KuzuStoreOptionsSchema = z
     path: z.string().min(1),
     dims: z.number().int().min(2).max(4096),
     /** Kùzu buffer pool in bytes; bounds the store's memory use. */
-    bufferPoolBytes: z.number().int().min(16 * 1024 * 1024).default(256 * 1024 * 1024),
+    bufferPoolBytes: z.number().int().min(16 * 1024 * 1024).default(128 * 1024 * 1024),
     /** HNSW graph degree (upper / lower layer) and construction beam. */
     hnsw: z
       .object({ mu: z.number().int().min(4).max(128).default(24), ml: z.number().int().min(8).max(256).default(48), efc: z.number().int().min(8).max(1000).default(100) })
@@ -415,15 +415,21 @@ export class KuzuGraphStore implements GraphStore {
     return Math.min(this.total, Math.ceil((k / share) * 1.2) + 5);
   }
 
+  /** True when no other namespace holds memories, so index results need no namespace filter. */
+  private soleNamespace(namespace: string): boolean {
+    return (this.counts.get(namespace) ?? 0) === this.total;
+  }
+
   async vectorSearch(namespace: string, vector: Float32Array, k: number): Promise<ScoredId[]> {
     if (vector.length !== this.dims) throw new Error(`query embedding: expected ${this.dims} dimensions, got ${vector.length}`);
     const fetch = this.fetchSize(namespace, k);
     if (fetch === 0) return [];
+    const filter = this.soleNamespace(namespace) ? '' : 'WHERE node.namespace = $ns';
     const rows = await this.reader(0).run((c) =>
       c.exec(
-        `CALL QUERY_VECTOR_INDEX('Memory', 'memory_embedding', $v, $k, efs := $efs) WITH node, distance
-         WHERE node.namespace = $ns RETURN node.id AS id, distance ORDER BY distance LIMIT $limit`,
-        { v: Array.from(vector), k: fetch, efs: Math.max(this.efs, fetch), ns: namespace, limit: k },
+        `CALL QUERY_VECTOR_INDEX('Memory', 'memory_embedding', $v, $k, efs := $efs)
+         WITH node, distance ${filter} RETURN node.id AS id, distance ORDER BY distance LIMIT $limit`,
+        { v: Array.from(vector), k: fetch, efs: Math.max(this.efs, fetch), limit: k, ...(filter ? { ns: namespace } : {}) },
       ),
     );
     return rows.map((r) => ({ id: r.id as string, score: 1 - (r.distance as number) }));
@@ -433,11 +439,12 @@ export class KuzuGraphStore implements GraphStore {
     const text = ftsQueryText(query);
     const fetch = this.fetchSize(namespace, k);
     if (!text || fetch === 0) return [];
+    const filter = this.soleNamespace(namespace) ? '' : 'WHERE node.namespace = $ns';
     const rows = await this.reader(1).run((c) =>
       c.exec(
         `CALL QUERY_FTS_INDEX('Memory', 'memory_content', $q, top := $k) WITH node, score
-         WHERE node.namespace = $ns RETURN node.id AS id, score ORDER BY score DESC LIMIT $limit`,
-        { q: text, k: fetch, ns: namespace, limit: k },
+         ${filter} RETURN node.id AS id, score ORDER BY score DESC LIMIT $limit`,
+        { q: text, k: fetch, limit: k, ...(filter ? { ns: namespace } : {}) },
       ),
     );
     return rows.map((r) => ({ id: r.id as string, score: r.score as number }));
@@ -445,40 +452,38 @@ export class KuzuGraphStore implements GraphStore {
 
   async updateMemoryStates(namespace: string, updates: readonly MemoryStateUpdate[]): Promise<void> {
     if (updates.length === 0) return;
-    await this.writer.run(async (c) => {
-      await c.transaction(async () => {
-        for (const u of updates) {
-          if (u.access) {
-            await c.exec(
-              'MATCH (m:Memory {id: $id}) WHERE m.namespace = $ns SET m.accessCount = $count, m.accessRecent = $recent',
-              { id: u.id, ns: namespace, count: u.access.count, recent: u.access.recent },
-            );
-          }
-          if (u.retention) {
-            await c.exec(
-              `MATCH (m:Memory {id: $id}) WHERE m.namespace = $ns
-               SET m.traceWeights = $w, m.traceStabilities = $s, m.lastReview = $last, m.reviews = $reviews`,
-              {
-                id: u.id,
-                ns: namespace,
-                w: u.retention.traces.map((t) => t.weight),
-                s: u.retention.traces.map((t) => t.stability),
-                last: u.retention.lastReview,
-                reviews: u.retention.reviews,
-              },
-            );
-          }
-          if (u.importance !== undefined) {
-            await c.exec('MATCH (m:Memory {id: $id}) WHERE m.namespace = $ns SET m.importance = $v', { id: u.id, ns: namespace, v: u.importance });
-          }
-          if (u.pinned !== undefined) {
-            await c.exec('MATCH (m:Memory {id: $id}) WHERE m.namespace = $ns SET m.pinned = $v', { id: u.id, ns: namespace, v: u.pinned });
-          }
+    const access = updates.flatMap((u) => (u.access ? [{ id: u.id, count: u.access.count, recent: u.access.recent }] : []));
+    const retention = updates.flatMap((u) =>
+      u.retention
+        ? [{ id: u.id, w: u.retention.traces.map((t) => t.weight), s: u.retention.traces.map((t) => t.stability), last: u.retention.lastReview, reviews: u.retention.reviews }]
+        : [],
+    );
+    const importance = updates.flatMap((u) => (u.importance !== undefined ? [{ id: u.id, v: u.importance }] : []));
+    const pinned = updates.flatMap((u) => (u.pinned !== undefined ? [{ id: u.id, v: u.pinned }] : []));
+    // UNWIND is safe here: these columns are outside the full-text index (see insertMemories).
+    await this.writer.run((c) =>
+      c.transaction(async () => {
+        if (access.length > 0) {
+          await c.exec('UNWIND $rows AS r MATCH (m:Memory {id: r.id}) WHERE m.namespace = $ns SET m.accessCount = r.count, m.accessRecent = r.recent', { rows: access, ns: namespace });
         }
-      });
-    });
+        if (retention.length > 0) {
+          await c.exec(
+            `UNWIND $rows AS r MATCH (m:Memory {id: r.id}) WHERE m.namespace = $ns
+             SET m.traceWeights = r.w, m.traceStabilities = r.s, m.lastReview = r.last, m.reviews = r.reviews`,
+            { rows: retention, ns: namespace },
+          );
+        }
+        if (importance.length > 0) {
+          await c.exec('UNWIND $rows AS r MATCH (m:Memory {id: r.id}) WHERE m.namespace = $ns SET m.importance = r.v', { rows: importance, ns: namespace });
+        }
+        if (pinned.length > 0) {
+          await c.exec('UNWIND $rows AS r MATCH (m:Memory {id: r.id}) WHERE m.namespace = $ns SET m.pinned = r.v', { rows: pinned, ns: namespace });
+        }
+      }),
+    );
     for (const u of updates) {
       const { id, ...change } = u;
+      if (this.cache.get(id)?.memory.namespace !== namespace) continue;
       this.cache.patch(id, Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)));
     }
   }
