@@ -3,7 +3,7 @@
  * All Cypher is parameterised; the only interpolated values are integers and index names we own.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import kuzu from 'kuzu';
 import type { Connection, Database, KuzuValue, PreparedStatement, QueryResult } from 'kuzu';
@@ -43,6 +43,7 @@ export const KuzuStoreOptionsSchema = z
 export type KuzuStoreOptions = z.input<typeof KuzuStoreOptionsSchema>;
 
 const SCHEMA_VERSION = '1';
+const WAL_CHECKPOINT_BYTES = 32 * 1024 * 1024;
 
 const MEMORY_COLUMNS = `m.id AS id, m.namespace AS namespace, m.content AS content, m.type AS type,
   m.importance AS importance, m.valence AS valence, m.domain AS domain, m.createdAt AS createdAt,
@@ -56,6 +57,8 @@ type Row = Record<string, KuzuValue | undefined>;
 class SerialConnection {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly statements = new Map<string, PreparedStatement>();
+  /** Runs after each committed transaction (the writer checkpoints from here). */
+  afterCommit: (() => Promise<void>) | undefined;
 
   constructor(readonly conn: Connection) {}
 
@@ -92,6 +95,7 @@ class SerialConnection {
     try {
       const out = await body();
       await this.exec('COMMIT');
+      await this.afterCommit?.();
       return out;
     } catch (err) {
       await this.exec('ROLLBACK').catch(() => undefined);
@@ -178,21 +182,43 @@ export class KuzuGraphStore implements GraphStore {
     dims: number,
     private readonly efs: number,
     cacheCapacity: number,
+    private readonly walPath: string,
   ) {
     this.cache = new MemoryCache(cacheCapacity);
     this.dims = dims;
     this.writer = connections[0]!;
     this.readers = connections.slice(1);
+    this.writer.afterCommit = () => this.checkpointIfLarge();
+  }
+
+  /**
+   * Folds the write-ahead log into the database file once it passes WAL_CHECKPOINT_BYTES. Runs on
+   * the writer between transactions while both readers are held, so no transaction is active.
+   */
+  private async checkpointIfLarge(): Promise<void> {
+    const size = statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0;
+    if (size < WAL_CHECKPOINT_BYTES) return;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = this.readers.map((r) => new Promise<void>((entered) => void r.run(async () => (entered(), gate))));
+    try {
+      await Promise.all(held);
+      await this.writer.exec('CHECKPOINT');
+    } finally {
+      release();
+    }
   }
 
   static async open(options: KuzuStoreOptions): Promise<KuzuGraphStore> {
     const opts = KuzuStoreOptionsSchema.parse(options);
     mkdirSync(dirname(opts.path), { recursive: true });
-    const db = new kuzu.Database(opts.path, opts.bufferPoolBytes);
+    // Auto-checkpoint is off: Kùzu's waits for other connections' transactions and times out under
+    // concurrent reads, so the store checkpoints itself with its readers held (see checkpointIfLarge).
+    const db = new kuzu.Database(opts.path, opts.bufferPoolBytes, true, false, 0, false);
     await db.init();
     const conns = [0, 1, 2].map(() => new SerialConnection(new kuzu.Connection(db)));
     for (const c of conns) await c.conn.init();
-    const store = new KuzuGraphStore(db, conns, opts.dims, opts.efs, opts.cacheCapacity);
+    const store = new KuzuGraphStore(db, conns, opts.dims, opts.efs, opts.cacheCapacity, `${opts.path}.wal`);
     try {
       await store.writer.run(() => store.ensureSchema(opts));
       await store.loadCounts();
@@ -341,7 +367,9 @@ export class KuzuGraphStore implements GraphStore {
         }
         const sessionRows = [...seqs].map(([key, seq]) => ({ key, ns: key.split('\u001f')[0]!, seq }));
         if (sessionRows.length > 0) {
-          await c.exec('UNWIND $rows AS r MERGE (s:Session {key: r.key}) ON CREATE SET s.namespace = r.ns SET s.seq = r.seq', { rows: sessionRows });
+          for (const r of sessionRows) {
+            await c.exec('MERGE (s:Session {key: $key}) ON CREATE SET s.namespace = $ns SET s.seq = $seq', r);
+          }
         }
         await this.bumpCounts(c, deltas);
       });
@@ -365,9 +393,11 @@ export class KuzuGraphStore implements GraphStore {
       } else missing.push(id);
     }
     if (missing.length > 0) {
-      const rows = await this.reader(0).run((c) =>
-        c.exec(`UNWIND $ids AS i MATCH (m:Memory {id: i}) RETURN ${MEMORY_COLUMNS}`, { ids: missing }),
-      );
+      const rows = await this.reader(0).run(async (c) => {
+        const out: Row[] = [];
+        for (const id of missing) out.push(...(await c.exec(`MATCH (m:Memory {id: $id}) RETURN ${MEMORY_COLUMNS}`, { id })));
+        return out;
+      });
       for (const m of rows.map(toMemory)) {
         this.cache.put(m, null);
         if (m.namespace === namespace) found.set(m.id, m);
@@ -387,9 +417,13 @@ export class KuzuGraphStore implements GraphStore {
       } else missing.push(id);
     }
     if (missing.length > 0) {
-      const rows = await this.reader(1).run((c) =>
-        c.exec('UNWIND $ids AS i MATCH (m:Memory {id: i}) WHERE m.namespace = $ns RETURN m.id AS id, m.embedding AS e', { ids: missing, ns: namespace }),
-      );
+      const rows = await this.reader(1).run(async (c) => {
+        const out: Row[] = [];
+        for (const id of missing) {
+          out.push(...(await c.exec('MATCH (m:Memory {id: $id}) WHERE m.namespace = $ns RETURN m.id AS id, m.embedding AS e', { id, ns: namespace })));
+        }
+        return out;
+      });
       for (const r of rows) {
         const v = Float32Array.from(r.e as number[]);
         out.set(r.id as string, v);
@@ -452,32 +486,35 @@ export class KuzuGraphStore implements GraphStore {
 
   async updateMemoryStates(namespace: string, updates: readonly MemoryStateUpdate[]): Promise<void> {
     if (updates.length === 0) return;
-    const access = updates.flatMap((u) => (u.access ? [{ id: u.id, count: u.access.count, recent: u.access.recent }] : []));
-    const retention = updates.flatMap((u) =>
-      u.retention
-        ? [{ id: u.id, w: u.retention.traces.map((t) => t.weight), s: u.retention.traces.map((t) => t.stability), last: u.retention.lastReview, reviews: u.retention.reviews }]
-        : [],
-    );
-    const importance = updates.flatMap((u) => (u.importance !== undefined ? [{ id: u.id, v: u.importance }] : []));
-    const pinned = updates.flatMap((u) => (u.pinned !== undefined ? [{ id: u.id, v: u.pinned }] : []));
-    // UNWIND is safe here: these columns are outside the full-text index (see insertMemories).
+    // One primary-key lookup per row: Kùzu plans `UNWIND … MATCH ({id: r.id})` as a hash join over
+    // the whole table, which made every access record O(n).
     await this.writer.run((c) =>
       c.transaction(async () => {
-        if (access.length > 0) {
-          await c.exec('UNWIND $rows AS r MATCH (m:Memory {id: r.id}) WHERE m.namespace = $ns SET m.accessCount = r.count, m.accessRecent = r.recent', { rows: access, ns: namespace });
-        }
-        if (retention.length > 0) {
-          await c.exec(
-            `UNWIND $rows AS r MATCH (m:Memory {id: r.id}) WHERE m.namespace = $ns
-             SET m.traceWeights = r.w, m.traceStabilities = r.s, m.lastReview = r.last, m.reviews = r.reviews`,
-            { rows: retention, ns: namespace },
-          );
-        }
-        if (importance.length > 0) {
-          await c.exec('UNWIND $rows AS r MATCH (m:Memory {id: r.id}) WHERE m.namespace = $ns SET m.importance = r.v', { rows: importance, ns: namespace });
-        }
-        if (pinned.length > 0) {
-          await c.exec('UNWIND $rows AS r MATCH (m:Memory {id: r.id}) WHERE m.namespace = $ns SET m.pinned = r.v', { rows: pinned, ns: namespace });
+        for (const u of updates) {
+          const sets: string[] = [];
+          const params: Record<string, KuzuValue> = { id: u.id, ns: namespace };
+          if (u.access) {
+            sets.push('m.accessCount = $count', 'm.accessRecent = $recent');
+            Object.assign(params, { count: u.access.count, recent: u.access.recent });
+          }
+          if (u.retention) {
+            sets.push('m.traceWeights = $w', 'm.traceStabilities = $s', 'm.lastReview = $last', 'm.reviews = $reviews');
+            Object.assign(params, {
+              w: u.retention.traces.map((t) => t.weight),
+              s: u.retention.traces.map((t) => t.stability),
+              last: u.retention.lastReview,
+              reviews: u.retention.reviews,
+            });
+          }
+          if (u.importance !== undefined) {
+            sets.push('m.importance = $importance');
+            params.importance = u.importance;
+          }
+          if (u.pinned !== undefined) {
+            sets.push('m.pinned = $pinned');
+            params.pinned = u.pinned;
+          }
+          if (sets.length > 0) await c.exec(`MATCH (m:Memory {id: $id}) WHERE m.namespace = $ns SET ${sets.join(', ')}`, params);
         }
       }),
     );
@@ -548,19 +585,22 @@ export class KuzuGraphStore implements GraphStore {
 
   async upsertLinks(namespace: string, links: readonly LinkEdge[]): Promise<void> {
     if (links.length === 0) return;
-    // One edge per unordered pair, stored in id order.
+    // One edge per unordered pair, stored in id order; one primary-key lookup per row (see updateMemoryStates).
     const rows = links.filter((l) => l.a !== l.b).map((l) => (l.a < l.b ? l : { ...l, a: l.b, b: l.a }));
-    const written = await this.writer.run((c) =>
-      c.transaction(() =>
-        c.exec(
-          `UNWIND $rows AS r MATCH (a:Memory {id: r.a}), (b:Memory {id: r.b}) WHERE a.namespace = $ns AND b.namespace = $ns
-           MERGE (a)-[l:Link]->(b) SET l.weight = r.weight, l.updatedAt = r.updatedAt RETURN a.id AS a, b.id AS b`,
-          { rows: rows.map((r) => ({ a: r.a, b: r.b, weight: r.weight, updatedAt: r.updatedAt })), ns: namespace },
-        ),
-      ),
+    const applied: LinkEdge[] = [];
+    await this.writer.run((c) =>
+      c.transaction(async () => {
+        for (const r of rows) {
+          const written = await c.exec(
+            `MATCH (a:Memory {id: $a}), (b:Memory {id: $b}) WHERE a.namespace = $ns AND b.namespace = $ns
+             MERGE (a)-[l:Link]->(b) SET l.weight = $weight, l.updatedAt = $updatedAt RETURN count(l) AS n`,
+            { a: r.a, b: r.b, weight: r.weight, updatedAt: r.updatedAt, ns: namespace },
+          );
+          if (num(written[0]?.n ?? 0) > 0) applied.push(r);
+        }
+      }),
     );
-    const applied = new Set(written.map((r) => `${r.a as string}|${r.b as string}`));
-    for (const l of rows) if (applied.has(`${l.a}|${l.b}`)) this.cache.applyLink(l);
+    for (const l of applied) this.cache.applyLink(l);
   }
 
   async deleteLinks(namespace: string, pairs: ReadonlyArray<{ a: string; b: string }>): Promise<void> {
@@ -568,12 +608,11 @@ export class KuzuGraphStore implements GraphStore {
     // Links are stored in id order (see upsertLinks), so a directed match finds each one.
     const ordered = pairs.map((p) => (p.a < p.b ? { a: p.a, b: p.b } : { a: p.b, b: p.a }));
     await this.writer.run((c) =>
-      c.transaction(() =>
-        c.exec(`UNWIND $pairs AS p MATCH (a:Memory {id: p.a})-[l:Link]->(b:Memory {id: p.b}) WHERE a.namespace = $ns DELETE l`, {
-          pairs: ordered,
-          ns: namespace,
-        }),
-      ),
+      c.transaction(async () => {
+        for (const p of ordered) {
+          await c.exec('MATCH (a:Memory {id: $a})-[l:Link]->(b:Memory {id: $b}) WHERE a.namespace = $ns DELETE l', { ...p, ns: namespace });
+        }
+      }),
     );
     for (const p of ordered) this.cache.applyLink({ ...p, deleted: true });
   }
@@ -592,8 +631,11 @@ export class KuzuGraphStore implements GraphStore {
   async deleteMemories(namespace: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     return this.writer.run(async (c) => {
-      const found = await c.exec('UNWIND $ids AS i MATCH (m:Memory {id: i}) WHERE m.namespace = $ns RETURN m.id AS id', { ids: [...new Set(ids)], ns: namespace });
-      const doomed = found.map((r) => r.id as string);
+      const doomed: string[] = [];
+      for (const id of new Set(ids)) {
+        const found = await c.exec('MATCH (m:Memory {id: $id}) WHERE m.namespace = $ns RETURN m.id AS id', { id, ns: namespace });
+        if (found.length > 0) doomed.push(id);
+      }
       if (doomed.length === 0) return 0;
       await c.transaction(async () => {
         for (const id of doomed) {
@@ -689,11 +731,10 @@ export class KuzuGraphStore implements GraphStore {
           },
         );
         const mentions = stored.filter((t) => t.memoryId).flatMap((t) => [t.subject, t.object].map((e) => ({ m: t.memoryId!, k: entityKey(namespace, e) })));
-        if (mentions.length > 0) {
-          await c.exec(
-            `UNWIND $rows AS r MATCH (m:Memory {id: r.m}), (e:Entity {key: r.k}) WHERE m.namespace = $ns MERGE (m)-[:Mentions]->(e)`,
-            { rows: mentions, ns: namespace },
-          );
+        {
+          for (const r of mentions) {
+            await c.exec('MATCH (m:Memory {id: $m}), (e:Entity {key: $k}) WHERE m.namespace = $ns MERGE (m)-[:Mentions]->(e)', { ...r, ns: namespace });
+          }
         }
       }),
     );
