@@ -58,6 +58,8 @@ const mem = await Insula.open({ path: join(dir, 'db.kuzu'), embedder: { kind: ar
 
 const sums = { recall: KS.map(() => 0), hit: KS.map(() => 0) };
 let questions = 0;
+/** recall@10 per conversation: the same code and parameters must hold on every one. */
+const perConversation: Record<string, number> = {};
 const dump: unknown[] = [];
 const started = Date.now();
 try {
@@ -83,6 +85,7 @@ try {
     }
     const valid = new Set(idToDia.values());
     const qas = sample.qa.filter((q) => q.category >= 1 && q.category <= 4 && evidenceIds(q.evidence ?? [], valid).length > 0);
+    let conversationRecall10 = 0;
     const bar = new SingleBar({ format: `${ns} {bar} {value}/{total} questions`, stream: process.stderr }, Presets.shades_classic);
     bar.start(qas.length, 0);
     for (const qa of qas) {
@@ -94,12 +97,14 @@ try {
         const found = evidence.filter((e) => top.has(e)).length;
         sums.recall[i]! += found / evidence.length;
         sums.hit[i]! += found > 0 ? 1 : 0;
+        if (k === 10) conversationRecall10 += found / evidence.length;
       });
       if (args.dump) dump.push({ ns, question: qa.question, category: qa.category, evidence, ranked });
       questions++;
       bar.increment();
     }
     bar.stop();
+    perConversation[ns] = Math.round((conversationRecall10 / qas.length) * 1000) / 1000;
   }
 } finally {
   await mem.close();
@@ -107,8 +112,9 @@ try {
 }
 if (args.dump) writeFileSync(args.dump, JSON.stringify(dump));
 const round = (x: number) => Math.round(x * 1000) / 1000;
-const figures: Record<string, number | string> = { questions, embedder: args.embedder, ...(args.ablate ? { ablated: args.ablate } : {}) };
+const figures: Record<string, unknown> = { questions, embedder: args.embedder, ...(args.ablate ? { ablated: args.ablate } : {}) };
 KS.forEach((k, i) => (figures[`recall@${k}`] = round(sums.recall[i]! / questions)));
 figures['hit@5'] = round(sums.hit[1]! / questions);
 figures['seconds'] = round((Date.now() - started) / 1000);
+figures['recall@10_by_conversation'] = perConversation;
 console.log(JSON.stringify(figures));

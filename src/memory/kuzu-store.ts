@@ -731,10 +731,8 @@ export class KuzuGraphStore implements GraphStore {
           },
         );
         const mentions = stored.filter((t) => t.memoryId).flatMap((t) => [t.subject, t.object].map((e) => ({ m: t.memoryId!, k: entityKey(namespace, e) })));
-        {
-          for (const r of mentions) {
-            await c.exec('MATCH (m:Memory {id: $m}), (e:Entity {key: $k}) WHERE m.namespace = $ns MERGE (m)-[:Mentions]->(e)', { ...r, ns: namespace });
-          }
+        for (const r of mentions) {
+          await c.exec('MATCH (m:Memory {id: $m}), (e:Entity {key: $k}) WHERE m.namespace = $ns MERGE (m)-[:Mentions]->(e)', { ...r, ns: namespace });
         }
       }),
     );
