@@ -11,7 +11,7 @@ import { recordAccess } from './models/act-r.js';
 import { reinforce, retentionAt, transferTraces } from './models/ebbinghaus.js';
 import { decay, downscale, shouldPrune, strengthen } from './models/hebbian.js';
 import { messageText, parseJsonReply, type ChatModelLike } from './knowledge-graph.js';
-import type { GraphStore, LinkEdge, StoredMemory } from './store.js';
+import { namespaceMetaKey, type GraphStore, type LinkEdge, type StoredMemory } from './store.js';
 import { NamespaceSchema, TimeSchema } from './schema.js';
 
 export const ConsolidationOptionsSchema = z
@@ -150,7 +150,12 @@ export async function consolidateNamespace(
   report.linksPruned = pruned.length;
   progress('links', links.length, links.length);
 
-  report.merged = await mergeDuplicates(ctx, namespace, alive, opts.duplicateThreshold, now, (d, t) => progress('dedup', d, t));
+  // Only memories written since the last pass can be new duplicates: each pass stays proportional to new writes.
+  const checkpointKey = namespaceMetaKey(namespace, 'consolidatedUpTo');
+  const since = Number((await store.getMeta(checkpointKey)) ?? -Infinity);
+  const fresh = alive.filter((m) => m.createdAt > since);
+  report.merged = await mergeDuplicates(ctx, namespace, fresh, new Map(alive.map((m) => [m.id, m])), opts.duplicateThreshold, now, (d, t) => progress('dedup', d, t));
+  await store.setMeta(checkpointKey, String(fresh.reduce((latest, m) => Math.max(latest, m.createdAt), since)));
 
   if (opts.chatModel) {
     report.insights = await synthesiseInsights(ctx, opts.chatModel, namespace, replayed, (d, t) => progress('insights', d, t));
@@ -174,12 +179,12 @@ async function mergeDuplicates(
   ctx: ConsolidationContext,
   namespace: string,
   memories: StoredMemory[],
+  byId: Map<string, StoredMemory>,
   threshold: number,
   now: number,
   progress: (done: number, total: number) => void,
 ): Promise<number> {
   const { store } = ctx;
-  const byId = new Map(memories.map((m) => [m.id, m]));
   const removed = new Set<string>();
   let merged = 0;
   for (let i = 0; i < memories.length; i += PAGE) {

@@ -8,19 +8,20 @@ import { dirname } from 'node:path';
 import kuzu from 'kuzu';
 import type { Connection, Database, KuzuValue, PreparedStatement, QueryResult } from 'kuzu';
 import { z } from 'zod';
-import type {
-  EntityRecord,
-  GraphStore,
-  LinkEdge,
-  MemoryStateUpdate,
-  NewMemory,
-  ScoredId,
-  SessionNeighbour,
-  StoredMemory,
-  StoredTriple,
-  TripleInput,
+import {
+  namespaceMetaKey,
+  type EntityRecord,
+  type GraphStore,
+  type LinkEdge,
+  type MemoryStateUpdate,
+  type NewMemory,
+  type ScoredId,
+  type SessionNeighbour,
+  type StoredMemory,
+  type StoredTriple,
+  type TripleInput,
+  type MemoryType,
 } from './store.js';
-import type { MemoryType } from './store.js';
 import { dequantise, MemoryCache, quantise, sessionKey } from './memory-cache.js';
 
 export const KuzuStoreOptionsSchema = z
@@ -666,7 +667,7 @@ export class KuzuGraphStore implements GraphStore {
         await c.exec('MATCH (e:Entity) WHERE e.namespace = $ns DETACH DELETE e', { ns: namespace });
         await c.exec('MATCH (s:Session) WHERE s.namespace = $ns DELETE s', { ns: namespace });
         await c.exec('MATCH (n:Namespace {name: $ns}) DELETE n', { ns: namespace });
-        await c.exec('MATCH (x:Meta) WHERE starts_with(x.key, $prefix) DELETE x', { prefix: `ns\u001f${namespace}\u001f` });
+        await c.exec('MATCH (x:Meta) WHERE starts_with(x.key, $prefix) DELETE x', { prefix: namespaceMetaKey(namespace, '') });
       });
       for (const key of [...this.sessionSeqs.keys()]) if (key.startsWith(`${namespace}\u001f`)) this.sessionSeqs.delete(key);
       this.cache.evictNamespace(namespace);
@@ -818,9 +819,4 @@ export class KuzuGraphStore implements GraphStore {
     for (const c of [this.writer, ...this.readers]) await c.conn.close();
     await this.db.close();
   }
-}
-
-/** Meta key for per-namespace bookkeeping (removed with the namespace). */
-export function namespaceMetaKey(namespace: string, key: string): string {
-  return `ns\u001f${namespace}\u001f${key}`;
 }

@@ -85,6 +85,7 @@ export interface GraphStore {
   readonly dims: number;
   insertMemories(memories: NewMemory[]): Promise<StoredMemory[]>;
   getMemories(namespace: string, ids: readonly string[]): Promise<StoredMemory[]>;
+  /** Embeddings for rescoring candidates; an implementation may return a quantised approximation. */
   getEmbeddings(namespace: string, ids: readonly string[]): Promise<Map<string, Float32Array>>;
   /** Nearest neighbours by cosine similarity (score = 1 - cosine distance), from the HNSW index. */
   vectorSearch(namespace: string, vector: Float32Array, k: number): Promise<ScoredId[]>;
@@ -115,4 +116,9 @@ export interface GraphStore {
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Meta key for per-namespace bookkeeping; a store removes these with the namespace. */
+export function namespaceMetaKey(namespace: string, key: string): string {
+  return `ns\u001f${namespace}\u001f${key}`;
 }
