@@ -16,6 +16,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { quantile } from 'simple-statistics';
 import { Insula } from '../src/index.js';
+import { seededRandom } from '../src/random.js';
 
 const args = new Command()
   .option('--n <count>', 'memories to ingest', (v) => Number(v), 100_000)
@@ -25,17 +26,6 @@ const args = new Command()
   .option('--no-compare', 'skip the server-memory comparison')
   .parse()
   .opts<{ n: number; queries: number; batch: number; embedder: 'use-lite' | 'glove'; compare: boolean }>();
-
-/** Deterministic PRNG so every run ingests the same corpus. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const people = ['Ana', 'Ben', 'Chloe', 'Dev', 'Elif', 'Farah', 'Goran', 'Hana', 'Ivo', 'Jun', 'Kira', 'Luca', 'Mina', 'Nils', 'Omar', 'Priya'];
 const verbs = ['fixed', 'reviewed', 'planned', 'postponed', 'discussed', 'cancelled', 'booked', 'finished', 'started', 'documented', 'tested', 'deployed'];
@@ -111,8 +101,8 @@ async function measureServerMemory(count: number, r: () => number): Promise<{ p5
 
 const dir = mkdtempSync(join(tmpdir(), 'insula-bench-'));
 const mem = await Insula.open({ path: join(dir, 'db.kuzu'), embedder: { kind: args.embedder } });
-const corpus = rng(7);
-const queries = rng(99);
+const corpus = seededRandom(7);
+const queries = seededRandom(99);
 const checkpoints = [...new Set([Math.min(10_000, args.n), args.n])];
 const recallAt: Record<number, { p50: number; p99: number }> = {};
 let ingestMs = 0;
@@ -153,7 +143,7 @@ const figures: Record<string, unknown> = {
   peak_rss_mb: Math.round(peakRss / 2 ** 20),
 };
 if (args.compare) {
-  const reference = await measureServerMemory(10_000, rng(5));
+  const reference = await measureServerMemory(10_000, seededRandom(5));
   figures.server_memory_search_p50_ms_10k = reference.p50;
   figures.server_memory_search_p99_ms_10k = reference.p99;
   figures.speedup_vs_server_memory_p50 = Math.round((reference.p50 / small.p50) * 100) / 100;

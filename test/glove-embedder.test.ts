@@ -14,18 +14,7 @@ import {
   tokeniseWords,
 } from '../native/glove/embedder.js';
 import { createSession, ort } from '../native/onnx/session.js';
-
-/** Small deterministic PRNG so the synthetic vocabulary is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../src/random.js';
 
 function randomVectors(rows: number, dims: number, seed: number): Float32Array {
   const random = seededRandom(seed);

@@ -9,6 +9,7 @@ import { connectedComponents } from 'graphology-components';
 import { z } from 'zod';
 import { TimeSchema } from './schema.js';
 import type { GraphStore, StoredTriple } from './store.js';
+import { seededRandom } from '../random.js';
 
 // A CommonJS module whose typings declare an ES default export: load it the way it ships.
 const louvain = createRequire(import.meta.url)('graphology-communities-louvain') as typeof import('graphology-communities-louvain').default;
@@ -118,18 +119,6 @@ export async function graphHealth(store: GraphStore, namespace: string, now: num
     isolatedCommunities: components.filter((c) => c.length <= 2).length,
     fragmentation: graph.order === 0 ? 0 : components.length / graph.order,
     contradictions,
-  };
-}
-
-/** Deterministic RNG so community ids are stable between runs. */
-function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

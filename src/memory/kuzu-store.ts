@@ -29,8 +29,8 @@ export const KuzuStoreOptionsSchema = z
     /** Database file path; created when missing. */
     path: z.string().min(1),
     dims: z.number().int().min(2).max(4096),
-    /** Kùzu buffer pool in bytes; bounds the store's memory use. */
-    bufferPoolBytes: z.number().int().min(16 * 1024 * 1024).default(128 * 1024 * 1024),
+    /** Kùzu buffer pool in bytes. HNSW maintenance needs room: 128 MiB ran out near 40k 512-d memories. */
+    bufferPoolBytes: z.number().int().min(16 * 1024 * 1024).default(1024 * 1024 * 1024),
     /** HNSW graph degree (upper / lower layer) and construction beam. */
     hnsw: z
       .object({ mu: z.number().int().min(4).max(128).default(24), ml: z.number().int().min(8).max(256).default(48), efc: z.number().int().min(8).max(1000).default(100) })

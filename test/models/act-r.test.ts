@@ -10,6 +10,7 @@ import {
   initialAccessState,
   recordAccess,
 } from '../../src/memory/models/act-r.js';
+import { seededRandom } from '../../src/random.js';
 
 const SECOND = 1000;
 const HOUR = 3600 * SECOND;
@@ -21,18 +22,6 @@ function history(times: number[]): { state: AccessState; times: number[] } {
   let state = initialAccessState(times[0]!);
   for (const t of times.slice(1)) state = recordAccess(state, t);
   return { state, times };
-}
-
-/** Deterministic PRNG (mulberry32) so the random-history test is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('ACT-R base-level activation', () => {
@@ -63,7 +52,7 @@ describe('ACT-R base-level activation', () => {
   });
 
   it('approximates the exact sum for 500 randomly spaced accesses (error < 0.02 in ln units; measured ≈ 0.012)', () => {
-    const rand = rng(42);
+    const rand = seededRandom(42);
     const times: number[] = [T0];
     // Exponential inter-access gaps with a mean of 2 h: bursty, irregular use.
     for (let i = 1; i < 500; i++) times.push(times[i - 1]! - Math.log(1 - rand()) * 2 * HOUR);
