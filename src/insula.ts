@@ -201,7 +201,9 @@ export class Insula {
   ): { displaced: WorkingMemoryItem[]; pairs: CoActivation[] } {
     const key = this.wmKey(namespace, session);
     let state = this.workingMemories.get(key) ?? createWorkingMemory(this.opts.workingMemory);
-    const present = contents(state, now);
+    // Associate with the focus of attention only (Cowan's ~4 items), not the whole buffer: links
+    // stay sparse and a bulk import does not pay for 7 link writes per memory.
+    const present = contents(state, now).slice(0, FOCUS_OF_ATTENTION);
     const displaced: WorkingMemoryItem[] = [];
     for (const id of ids) {
       const update = admit(state, { id, activation }, now);
@@ -396,6 +398,8 @@ export class Insula {
     await this.embedder.close();
   }
 }
+
+const FOCUS_OF_ATTENTION = 3;
 
 /** Two memories active together; `gate` scales the learning rate (0..1). */
 interface CoActivation {
