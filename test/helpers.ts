@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { createGloveEmbedder } from '../native/glove/embedder.js';
 import { Insula, type InsulaOptions } from '../src/insula.js';
 
@@ -13,4 +14,27 @@ export function tempDir(prefix = 'insula-test-'): { dir: string; cleanup: () => 
 /** A real Insula on a real Kùzu file, with the small GloVe embedder so suites stay fast. */
 export async function openTestInsula(path: string, options: Omit<InsulaOptions, 'path' | 'embedder'> = {}): Promise<Insula> {
   return Insula.open({ path, embedder: await createGloveEmbedder({ threads: 1 }), ...options });
+}
+
+/** Registers a fresh Insula on a temp-dir Kùzu file for each test; `reopen` reopens the same file. */
+export function useTestInsula(): { mem: Insula; dir: string; reopen(options?: Omit<InsulaOptions, 'path' | 'embedder'>): Promise<Insula> } {
+  let cleanup = () => undefined as void;
+  const ctx = {
+    mem: undefined as unknown as Insula,
+    dir: '',
+    async reopen(options: Omit<InsulaOptions, 'path' | 'embedder'> = {}) {
+      await ctx.mem.close();
+      ctx.mem = await openTestInsula(join(ctx.dir, 'db.kuzu'), options);
+      return ctx.mem;
+    },
+  };
+  beforeEach(async () => {
+    ({ dir: ctx.dir, cleanup } = tempDir());
+    ctx.mem = await openTestInsula(join(ctx.dir, 'db.kuzu'));
+  });
+  afterEach(async () => {
+    await ctx.mem.close();
+    cleanup();
+  });
+  return ctx;
 }
