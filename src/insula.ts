@@ -91,6 +91,8 @@ export function defaultStorePath(): string {
 export class Insula {
   private readonly background: BackgroundQueue;
   private readonly workingMemories = new Map<string, WorkingMemoryState>();
+  private readonly pendingRetrievals: Retrieval[] = [];
+  private drainQueued = false;
 
   private constructor(
     readonly store: GraphStore,
@@ -279,7 +281,7 @@ export class Insula {
     );
     if (opts.recordAccess && results.length > 0) {
       const ids = results.map((r) => r.id);
-      this.background.enqueue('record-access', () => this.recordRetrieval(opts.namespace, ids, now, opts.outcome));
+      this.queueRetrieval({ namespace: opts.namespace, ids, now, outcome: opts.outcome });
     }
     if (opts.session && results.length > 0) {
       const top = results.slice(0, Math.min(3, results.length));
@@ -289,19 +291,51 @@ export class Insula {
     return results;
   }
 
+  /** Queues a retrieval's bookkeeping; retrievals that pile up while the queue is busy are written together. */
+  private queueRetrieval(retrieval: Retrieval): void {
+    this.pendingRetrievals.push(retrieval);
+    if (this.drainQueued) return;
+    this.drainQueued = true;
+    this.background.enqueue('record-access', async () => {
+      this.drainQueued = false;
+      await this.recordRetrievals(this.pendingRetrievals.splice(0));
+    });
+  }
+
   /**
-   * A retrieval is an access (ACT-R) and a review (spacing); the top results were co-active (Hebbian).
-   * State is re-read inside the queue so concurrent recalls never lose an access.
+   * A retrieval is an access (ACT-R) and a review (spacing); its top results were co-active
+   * (Hebbian). State is re-read inside the queue so no access is lost, and each namespace's
+   * retrievals are applied in order, then written in one pass.
    */
-  private async recordRetrieval(namespace: string, ids: readonly string[], now: number, outcome: number | undefined): Promise<void> {
-    const memories = await this.store.getMemories(namespace, ids);
-    await this.store.updateMemoryStates(
-      namespace,
-      memories.map((m) => ({ id: m.id, access: recordAccess(m.access, now, this.opts.actr), retention: reinforceRetention(m.retention, now, m.importance) })),
-    );
-    const top = ids.slice(0, 5);
-    const pairs = top.flatMap((a, i) => top.slice(i + 1).map((b) => ({ a, b, gate: 1 })));
-    if (pairs.length > 0) await this.strengthenPairs(namespace, pairs, now, outcome);
+  private async recordRetrievals(batch: readonly Retrieval[]): Promise<void> {
+    const byNamespace = new Map<string, Retrieval[]>();
+    for (const r of batch) byNamespace.set(r.namespace, [...(byNamespace.get(r.namespace) ?? []), r]);
+    for (const [namespace, retrievals] of byNamespace) {
+      const ids = [...new Set(retrievals.flatMap((r) => r.ids))];
+      const memories = new Map((await this.store.getMemories(namespace, ids)).map((m) => [m.id, m]));
+      for (const r of retrievals) {
+        for (const id of r.ids) {
+          const m = memories.get(id);
+          if (m) memories.set(id, { ...m, access: recordAccess(m.access, r.now, this.opts.actr), retention: reinforceRetention(m.retention, r.now, m.importance) });
+        }
+      }
+      await this.store.updateMemoryStates(namespace, [...memories.values()].map((m) => ({ id: m.id, access: m.access, retention: m.retention })));
+
+      const weights = new Map((await this.store.links(namespace, ids)).map((l) => [pairKey(l.a, l.b), l.weight]));
+      const touched = new Map<string, { a: string; b: string; weight: number; updatedAt: number }>();
+      for (const r of retrievals) {
+        const top = r.ids.slice(0, 5);
+        for (const [i, a] of top.entries()) {
+          for (const b of top.slice(i + 1)) {
+            const key = pairKey(a, b);
+            const weight = strengthen(weights.get(key) ?? 0, { rate: this.opts.hebbianRate, ...(r.outcome === undefined ? {} : { outcome: r.outcome }) });
+            weights.set(key, weight);
+            touched.set(key, { a, b, weight, updatedAt: r.now });
+          }
+        }
+      }
+      await this.store.upsertLinks(namespace, [...touched.values()]);
+    }
   }
 
   /**
@@ -400,6 +434,13 @@ export class Insula {
 }
 
 const FOCUS_OF_ATTENTION = 3;
+
+interface Retrieval {
+  namespace: string;
+  ids: readonly string[];
+  now: number;
+  outcome: number | undefined;
+}
 
 /** Two memories active together; `gate` scales the learning rate (0..1). */
 interface CoActivation {

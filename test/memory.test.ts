@@ -60,6 +60,18 @@ describe('remember and recall', () => {
     expect(links.every((l) => l.weight > 0 && l.weight <= 1)).toBe(true);
   });
 
+  it('loses no access when recalls pile up before the background queue drains', async () => {
+    const stored = await t.mem.rememberMany(kitchen.map((content) => ({ content })));
+    await Promise.all([1, 2, 3].map(() => t.mem.recall('baking bread oven temperature', { k: 3 })));
+    await t.mem.flush();
+    const after = await t.mem.get(stored[0]!.id);
+    expect(after!.access.count).toBe(4);
+    expect(after!.access.recent).toHaveLength(4);
+    const links = await t.mem.store.allLinks('default');
+    // Three co-recalls of the same three memories: each link strengthened three times (rate 0.1).
+    for (const l of links) expect(l.weight).toBeCloseTo(1 - 0.9 ** 3, 10);
+  });
+
   it('gates Hebbian strengthening by outcome', async () => {
     const stored = await t.mem.rememberMany(kitchen.map((content) => ({ content })));
     const ids = stored.map((s) => s.id);
