@@ -26,7 +26,7 @@ import { ActRParamsSchema, initialAccessState, recordAccess } from './memory/mod
 import { initialRetentionState, reinforce as reinforceRetention } from './memory/models/ebbinghaus.js';
 import { strengthen } from './memory/models/hebbian.js';
 import { ContiguityParamsSchema } from './memory/models/temporal-contiguity.js';
-import { admit, contents, createWorkingMemory, WorkingMemoryParamsSchema, type WorkingMemoryItem, type WorkingMemoryState } from './memory/models/working-memory.js';
+import { admit, contents, createWorkingMemory, remove, WorkingMemoryParamsSchema, type WorkingMemoryItem, type WorkingMemoryState } from './memory/models/working-memory.js';
 import { recallFromStore, type RecallResult } from './memory/recall.js';
 import {
   ForgetOptionsSchema,
@@ -41,7 +41,7 @@ import {
   type RecallOptions,
 } from './memory/schema.js';
 import { ScoringParamsSchema } from './memory/scoring.js';
-import type { GraphStore, NewMemory, StoredMemory, StoredTriple } from './memory/store.js';
+import { pairKey, type GraphStore, type NewMemory, type StoredMemory, type StoredTriple } from './memory/store.js';
 
 export const InsulaOptionsSchema = z
   .object({
@@ -365,8 +365,12 @@ export class Insula {
     const { namespace } = parse(ForgetOptionsSchema, options, 'forget options');
     await this.background.flush();
     const n = await this.store.deleteMemories(namespace, [id]);
-    for (const state of this.workingMemories.values()) state.items = state.items.filter((i) => i.id !== id);
+    if (n > 0) this.dropFromWorkingMemory([id]);
     return n > 0;
+  }
+
+  private dropFromWorkingMemory(ids: readonly string[]): void {
+    for (const [key, state] of this.workingMemories) this.workingMemories.set(key, ids.reduce(remove, state));
   }
 
   async forgetNamespace(namespace: string): Promise<number> {
@@ -390,7 +394,7 @@ export class Insula {
             remember: async (input) => (await this.remember(input)).id,
             forget: async (namespace, ids) => {
               const n = await this.store.deleteMemories(namespace, ids);
-              for (const state of this.workingMemories.values()) state.items = state.items.filter((i) => !ids.includes(i.id));
+              this.dropFromWorkingMemory(ids);
               return n;
             },
           },
@@ -449,6 +453,3 @@ interface CoActivation {
   gate: number;
 }
 
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
-}

@@ -11,7 +11,7 @@ import { recordAccess } from './models/act-r.js';
 import { reinforce, retentionAt, transferTraces } from './models/ebbinghaus.js';
 import { decay, downscale, shouldPrune, strengthen } from './models/hebbian.js';
 import { messageText, parseJsonReply, type ChatModelLike } from './knowledge-graph.js';
-import { namespaceMetaKey, type GraphStore, type LinkEdge, type StoredMemory } from './store.js';
+import { namespaceMetaKey, pairKey, type GraphStore, type LinkEdge, type StoredMemory } from './store.js';
 import { NamespaceSchema, TimeSchema } from './schema.js';
 
 export const ConsolidationOptionsSchema = z
@@ -165,10 +165,6 @@ export async function consolidateNamespace(
     progress('export', report.qaPairs, report.qaPairs);
   }
   return report;
-}
-
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
 
 /**

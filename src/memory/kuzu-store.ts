@@ -10,6 +10,7 @@ import type { Connection, Database, KuzuValue, PreparedStatement, QueryResult } 
 import { z } from 'zod';
 import {
   namespaceMetaKey,
+  pairKey,
   type EntityRecord,
   type GraphStore,
   type LinkEdge,
@@ -568,7 +569,7 @@ export class KuzuGraphStore implements GraphStore {
         this.cache.setLinks(id, rows.map((r) => ({ a: r.a as string, b: r.b as string, weight: r.weight as number, updatedAt: num(r.updatedAt) })));
         links = this.cache.links(id)!;
       }
-      for (const [other, l] of links) edges.set(id < other ? `${id}|${other}` : `${other}|${id}`, { ...l, a: id, b: other });
+      for (const [other, l] of links) edges.set(pairKey(id, other), { ...l, a: id, b: other });
     }
     return [...edges.values()];
   }

@@ -7,8 +7,8 @@ import { baseLevelActivation } from './models/act-r.js';
 import { retentionAt } from './models/ebbinghaus.js';
 import { spread } from './models/hebbian.js';
 import { contiguityBoost, type ContiguityParams } from './models/temporal-contiguity.js';
-import { dot, score, type ScoreExplanation, type ScoringParams } from './scoring.js';
-import type { GraphStore, LinkEdge, StoredMemory } from './store.js';
+import { dot, relevance, score, type ScoreExplanation, type ScoringParams } from './scoring.js';
+import { pairKey, type GraphStore, type LinkEdge, type StoredMemory } from './store.js';
 
 export type CandidateSource = 'vector' | 'text' | 'contiguity' | 'association' | 'working-memory';
 
@@ -79,7 +79,7 @@ export async function recallFromStore(store: GraphStore, req: RecallRequest, tun
   const maxBm25 = Math.max(0, ...text.map((t) => t.score));
 
   // Seeds: the best direct matches by relevance alone.
-  const relevanceOf = (c: Candidate) => score({ ...neutral, cosine: c.cosine, bm25: c.bm25 }, maxBm25, tuning.scoring).explanation.relevance;
+  const relevanceOf = (c: Candidate) => relevance(c.cosine, c.bm25, maxBm25, tuning.scoring).value;
   const seeds = [...candidates.values()]
     .map((c) => ({ id: c.memory.id, rel: relevanceOf(c) }))
     .sort((a, b) => b.rel - a.rel)
@@ -139,13 +139,11 @@ export async function recallFromStore(store: GraphStore, req: RecallRequest, tun
   return results.slice(0, req.k);
 }
 
-const neutral = { activation: 0, retention: 1, spread: 0, contiguity: 1, importance: 0.5, inWorkingMemory: false } as const;
-
 function adjacencyOf(links: readonly LinkEdge[]): Map<string, Array<{ id: string; weight: number }>> {
   const adjacency = new Map<string, Array<{ id: string; weight: number }>>();
   const seen = new Set<string>();
   for (const l of links) {
-    const key = l.a < l.b ? `${l.a}|${l.b}` : `${l.b}|${l.a}`;
+    const key = pairKey(l.a, l.b);
     if (seen.has(key)) continue;
     seen.add(key);
     for (const [from, to] of [

@@ -122,3 +122,8 @@ export interface GraphStore {
 export function namespaceMetaKey(namespace: string, key: string): string {
   return `ns\u001f${namespace}\u001f${key}`;
 }
+
+/** Key of an unordered memory pair; links are stored once per pair. */
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
