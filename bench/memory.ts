@@ -17,6 +17,7 @@ import { Command } from 'commander';
 import { quantile } from 'simple-statistics';
 import { Insula } from '../src/index.js';
 import { seededRandom } from '../src/random.js';
+import { sentence } from './corpus.js';
 
 const args = new Command()
   .option('--n <count>', 'memories to ingest', (v) => Number(v), 100_000)
@@ -26,20 +27,6 @@ const args = new Command()
   .option('--no-compare', 'skip the server-memory comparison')
   .parse()
   .opts<{ n: number; queries: number; batch: number; embedder: 'use-lite' | 'glove'; compare: boolean }>();
-
-const people = ['Ana', 'Ben', 'Chloe', 'Dev', 'Elif', 'Farah', 'Goran', 'Hana', 'Ivo', 'Jun', 'Kira', 'Luca', 'Mina', 'Nils', 'Omar', 'Priya'];
-const verbs = ['fixed', 'reviewed', 'planned', 'postponed', 'discussed', 'cancelled', 'booked', 'finished', 'started', 'documented', 'tested', 'deployed'];
-const things = ['the billing service', 'a dentist appointment', 'the quarterly report', 'the garden shed', 'a trip to Kyoto', 'the database migration',
-  'a birthday dinner', 'the marathon training plan', 'the kitchen renovation', 'a job interview', 'the onboarding guide', 'the photo album',
-  'the load balancer', 'a piano lesson', 'the tax return', 'the wedding playlist', 'a flight to Lisbon', 'the API rate limits', 'the bike repair', 'a podcast episode'];
-const whens = ['on Monday', 'last week', 'this morning', 'after lunch', 'yesterday evening', 'before the holidays', 'on Friday', 'at the weekend', 'in March', 'tonight'];
-const details = ['because the deadline moved', 'with help from the team', 'despite the rain', 'and it went well', 'but it needs another pass', 'after a long call',
-  'to save money', 'for the second time', 'without any issues', 'while travelling'];
-
-function sentence(r: () => number): string {
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
-  return `${pick(people)} ${pick(verbs)} ${pick(things)} ${pick(whens)} ${pick(details)} (note ${Math.floor(r() * 1e6)}).`;
-}
 
 function percentiles(samples: number[]): { p50: number; p99: number } {
   const round = (x: number) => Math.round(x * 100) / 100;
