@@ -24,7 +24,7 @@ const program = new Command()
   .requiredOption('--data <path>', 'LoCoMo JSON file')
   .option('--embedder <kind>', 'use-lite | glove', 'use-lite')
   .option('--dump <path>', 'write per-question results as JSON')
-  .option('--ablate <part>', 'switch one part off: contiguity | seeds | vector | text')
+  .option('--ablate <part>', 'switch one part off: contiguity | seeds | vector | text | hub')
   .parse();
 const args = program.opts<{ data: string; embedder: 'use-lite' | 'glove'; dump?: string; ablate?: string }>();
 
@@ -34,6 +34,7 @@ const ABLATIONS: Record<string, InsulaOptions> = {
   seeds: { recallSeeds: 0 },
   vector: { scoring: { vectorWeight: 0 } },
   text: { scoring: { vectorWeight: 1 } },
+  hub: { hub: false },
 };
 if (args.ablate && !ABLATIONS[args.ablate]) throw new Error(`--ablate: one of ${Object.keys(ABLATIONS).join(', ')}`);
 
@@ -61,6 +62,7 @@ let questions = 0;
 /** recall@10 per conversation: the same code and parameters must hold on every one. */
 const perConversation: Record<string, number> = {};
 const dump: unknown[] = [];
+const lowConfidence = { count: 0, adjusted: 0, plain: 0 };
 const started = Date.now();
 try {
   for (const sample of samples) {
@@ -90,8 +92,16 @@ try {
     bar.start(qas.length, 0);
     for (const qa of qas) {
       const evidence = evidenceIds(qa.evidence ?? [], valid);
-      const results = await mem.recall(qa.question, { namespace: ns, k: 20, recordAccess: false });
-      const ranked = results.map((r) => idToDia.get(r.id)!);
+      const report = await mem.recallWithReport(qa.question, { namespace: ns, k: 20, recordAccess: false });
+      const ranked = report.results.map((r) => idToDia.get(r.id)!);
+      if (report.adjustment) {
+        // Efficacy scenario 3: the same question without the hub's retrieval adjustment.
+        const plain = await mem.recall(qa.question, { namespace: ns, k: 20, recordAccess: false, regulate: false });
+        const recall10 = (ids: string[]) => evidence.filter((e) => new Set(ids.slice(0, 10)).has(e)).length / evidence.length;
+        lowConfidence.count++;
+        lowConfidence.adjusted += recall10(ranked);
+        lowConfidence.plain += recall10(plain.map((r) => idToDia.get(r.id)!));
+      }
       KS.forEach((k, i) => {
         const top = new Set(ranked.slice(0, k));
         const found = evidence.filter((e) => top.has(e)).length;
@@ -117,4 +127,9 @@ KS.forEach((k, i) => (figures[`recall@${k}`] = round(sums.recall[i]! / questions
 figures['hit@5'] = round(sums.hit[1]! / questions);
 figures['seconds'] = round((Date.now() - started) / 1000);
 figures['recall@10_by_conversation'] = perConversation;
+if (lowConfidence.count > 0) {
+  figures['low_confidence_questions'] = lowConfidence.count;
+  figures['low_confidence_recall@10_adjusted'] = round(lowConfidence.adjusted / lowConfidence.count);
+  figures['low_confidence_recall@10_without_adjustment'] = round(lowConfidence.plain / lowConfidence.count);
+}
 console.log(JSON.stringify(figures));

@@ -41,7 +41,10 @@ import {
   type RecallOptions,
 } from './memory/schema.js';
 import { ScoringParamsSchema } from './memory/scoring.js';
-import { pairKey, type GraphStore, type NewMemory, type StoredMemory, type StoredTriple } from './memory/store.js';
+import { namespaceMetaKey, pairKey, type GraphStore, type NewMemory, type StoredMemory, type StoredTriple } from './memory/store.js';
+import { HubParamsSchema, InteroceptiveHub, type FeedbackEffect, type FeedbackInput, type HubState, type RecallObservation } from './hub/hub.js';
+import type { RegulationAction } from './hub/regulation/actions.js';
+import type { HostMetricInput, InteroceptiveSignalInput } from './hub/signals/signal.js';
 
 export const InsulaOptionsSchema = z
   .object({
@@ -60,6 +63,8 @@ export const InsulaOptionsSchema = z
     recallSeeds: z.number().int().min(0).max(50).default(5),
     /** Optional LangChain chat model for triple extraction (runs in the background, never on the turn). */
     extractionModel: z.custom<ChatModelLike>((v) => typeof v === 'object' && v !== null && typeof (v as ChatModelLike).invoke === 'function').optional(),
+    /** Interoceptive hub parameters, or false to run the memory core alone. */
+    hub: z.union([z.literal(false), HubParamsSchema]).prefault({}),
     /** Called for contained background failures. */
     onError: z.custom<(error: Error, where: string) => void>((v) => typeof v === 'function').optional(),
   })
@@ -72,6 +77,22 @@ export interface RememberResult {
   seq: number;
   /** Items pushed out of the session's working memory by this admission. */
   displaced: WorkingMemoryItem[];
+}
+
+const InsulaFeedbackSchema = z
+  .object({
+    namespace: NamespaceSchema.default('default'),
+    /** The situation (e.g. the user's message): keys somatic markers by its embedding. */
+    situation: z.string().min(1).max(8192).optional(),
+  })
+  .loose();
+
+export interface RecallReport {
+  results: RecallResult[];
+  /** The hub's metacognitive check of the first pass (null when the hub is off or regulate is false). */
+  confidence: RecallObservation | null;
+  /** The retrieval adjustment applied (a widened second pass), if confidence was low. */
+  adjustment: Extract<RegulationAction, { kind: 'retrieval-adjustment' }> | null;
 }
 
 const ReinforceSchema = z
@@ -93,6 +114,10 @@ export class Insula {
   private readonly workingMemories = new Map<string, WorkingMemoryState>();
   private readonly pendingRetrievals: Retrieval[] = [];
   private drainQueued = false;
+  /** The interoceptive hub, or null when the options turned it off. */
+  readonly hub: InteroceptiveHub | null;
+  private readonly hubLoaded = new Set<string>();
+  private readonly hubDirty = new Set<string>();
 
   private constructor(
     readonly store: GraphStore,
@@ -100,6 +125,32 @@ export class Insula {
     private readonly opts: z.output<typeof InsulaOptionsSchema>,
   ) {
     this.background = new BackgroundQueue((err, where) => this.opts.onError?.(err, where));
+    this.hub = opts.hub === false ? null : new InteroceptiveHub(opts.hub);
+    if (this.hub) this.hub.onChange = (ns) => this.scheduleHubSave(ns);
+  }
+
+  /** Loads a namespace's persisted hub state on first use. */
+  private async hubFor(namespace: string): Promise<InteroceptiveHub> {
+    const hub = this.hub;
+    if (!hub) throw new Error('the interoceptive hub is turned off (hub: false)');
+    if (!this.hubLoaded.has(namespace)) {
+      const json = await this.store.getMeta(namespaceMetaKey(namespace, 'hub'));
+      if (!this.hubLoaded.has(namespace)) {
+        if (json !== null && !hub.has(namespace)) hub.restore(namespace, json);
+        this.hubLoaded.add(namespace);
+      }
+    }
+    return hub;
+  }
+
+  /** Hub state is written in the background, once per burst of changes. */
+  private scheduleHubSave(namespace: string): void {
+    if (this.hubDirty.has(namespace)) return;
+    this.hubDirty.add(namespace);
+    this.background.enqueue('hub-save', async () => {
+      this.hubDirty.delete(namespace);
+      if (this.hub?.has(namespace)) await this.store.setMeta(namespaceMetaKey(namespace, 'hub'), this.hub.snapshot(namespace));
+    });
   }
 
   static async open(options: InsulaOptions = {}): Promise<Insula> {
@@ -175,6 +226,7 @@ export class Insula {
         const admission = this.admitToWorkingMemory(m.namespace, m.session, [m.id], now, 1);
         displaced = admission.displaced;
         coAdmitted.set(m.namespace, [...(coAdmitted.get(m.namespace) ?? []), ...admission.pairs]);
+        if (this.hub) (await this.hubFor(m.namespace)).broadcast(m.namespace, { ...m, embedding: embeddings[i]! });
       }
       results.push({ id: m.id, namespace: m.namespace, seq: m.seq, displaced });
       if (this.opts.extractionModel) this.scheduleExtraction(m);
@@ -256,6 +308,15 @@ export class Insula {
   }
 
   async recall(query: string, options: RecallOptions = {}): Promise<RecallResult[]> {
+    return (await this.recallWithReport(query, options)).results;
+  }
+
+  /**
+   * Recall plus the hub's part in it: somatic multipliers in the ranking, a confidence check, and,
+   * when confidence is low against the domain's baseline, a widened second pass (bigger candidate
+   * pool, more seeds, more weight on the lexical side, no score threshold).
+   */
+  async recallWithReport(query: string, options: RecallOptions = {}): Promise<RecallReport> {
     const q = parse(z.string().trim().min(1, 'query: must not be empty').max(8192), query, 'recall query');
     const opts = parse(RecallOptionsSchema, options, 'recall options');
     const now = opts.now ?? Date.now();
@@ -263,22 +324,44 @@ export class Insula {
     const pool = opts.candidates ?? Math.max(30, opts.k * 3) * (filtered ? 3 : 1);
     const wmState = opts.session ? this.workingMemories.get(this.wmKey(opts.namespace, opts.session)) : undefined;
     const workingMemory = new Map(wmState ? contents(wmState, now).map((i) => [i.id, i.activation]) : []);
-    const results = await recallFromStore(
-      this.store,
-      {
-        namespace: opts.namespace,
-        query: q,
-        queryEmbedding: this.embedder.embed([q]).then((v) => v[0]!),
-        k: opts.k,
-        pool,
-        now,
-        minScore: opts.minScore,
-        types: opts.types,
-        domain: opts.domain,
-        workingMemory,
-      },
-      { scoring: this.opts.scoring, contiguity: this.opts.contiguity, seeds: this.opts.recallSeeds },
-    );
+    const hub = this.hub && opts.regulate ? await this.hubFor(opts.namespace) : null;
+    const domain = opts.domain ?? 'general';
+    const queryEmbedding = this.embedder.embed([q]).then((v) => v[0]!);
+    const request = {
+      namespace: opts.namespace,
+      query: q,
+      queryEmbedding,
+      k: opts.k,
+      pool,
+      now,
+      minScore: opts.minScore,
+      types: opts.types,
+      domain: opts.domain,
+      workingMemory,
+      somatic: hub ? (v: Float32Array) => hub.somatic(opts.namespace, v, domain).multipliers : undefined,
+    };
+    const tuning = { scoring: this.opts.scoring, contiguity: this.opts.contiguity, seeds: this.opts.recallSeeds };
+    let results = await recallFromStore(this.store, request, tuning);
+    let confidence: RecallObservation | null = null;
+    let adjustment: RecallReport['adjustment'] = null;
+    if (hub) {
+      confidence = hub.observeRecall(opts.namespace, domain, results);
+      if (confidence.low) {
+        adjustment = hub.regulate(opts.namespace).find((a): a is NonNullable<RecallReport['adjustment']> => a.kind === 'retrieval-adjustment' && a.domain === domain) ?? null;
+        if (adjustment) {
+          const widen = adjustment.widen;
+          results = await recallFromStore(
+            this.store,
+            { ...request, pool: Math.min(1000, Math.round(pool * widen)), minScore: adjustment.lowerThreshold ? 0 : opts.minScore },
+            {
+              ...tuning,
+              seeds: Math.round(tuning.seeds * widen),
+              scoring: adjustment.addLexical ? { ...tuning.scoring, vectorWeight: tuning.scoring.vectorWeight * 0.8 } : tuning.scoring,
+            },
+          );
+        }
+      }
+    }
     if (opts.recordAccess && results.length > 0) {
       const ids = results.map((r) => r.id);
       this.queueRetrieval({ namespace: opts.namespace, ids, now, outcome: opts.outcome });
@@ -288,7 +371,7 @@ export class Insula {
       const { pairs } = this.admitToWorkingMemory(opts.namespace, opts.session, top.map((r) => r.id), now, 0.6);
       if (pairs.length > 0) this.background.enqueue('co-admission', () => this.strengthenPairs(opts.namespace, pairs, now, opts.outcome));
     }
-    return results;
+    return { results, confidence, adjustment };
   }
 
   /** Queues a retrieval's bookkeeping; retrievals that pile up while the queue is busy are written together. */
@@ -365,19 +448,27 @@ export class Insula {
     const { namespace } = parse(ForgetOptionsSchema, options, 'forget options');
     await this.background.flush();
     const n = await this.store.deleteMemories(namespace, [id]);
-    if (n > 0) this.dropFromWorkingMemory([id]);
+    if (n > 0) this.dropForgotten(namespace, [id]);
     return n > 0;
   }
 
-  private dropFromWorkingMemory(ids: readonly string[]): void {
+  /** Forgotten memories leave working memory and the hub's somatic records. */
+  private dropForgotten(namespace: string, ids: readonly string[]): void {
     for (const [key, state] of this.workingMemories) this.workingMemories.set(key, ids.reduce(remove, state));
+    if (this.hub?.has(namespace)) this.hub.forgetMemories(namespace, ids);
   }
 
   async forgetNamespace(namespace: string): Promise<number> {
     const ns = parse(NamespaceSchema, namespace, 'namespace');
     await this.background.flush();
     for (const key of [...this.workingMemories.keys()]) if (key.startsWith(`${ns}\u001f`)) this.workingMemories.delete(key);
-    return this.store.deleteNamespace(ns);
+    this.hub?.dropNamespace(ns);
+    this.hubLoaded.delete(ns);
+    const n = await this.store.deleteNamespace(ns);
+    // A save queued before the drop must not resurrect the state.
+    await this.background.flush();
+    await this.store.deleteNamespace(ns);
+    return n;
   }
 
   async consolidate(options: ConsolidationOptions = {}): Promise<ConsolidationReport[]> {
@@ -394,7 +485,7 @@ export class Insula {
             remember: async (input) => (await this.remember(input)).id,
             forget: async (namespace, ids) => {
               const n = await this.store.deleteMemories(namespace, ids);
-              this.dropFromWorkingMemory(ids);
+              this.dropForgotten(namespace, ids);
               return n;
             },
           },
@@ -423,6 +514,48 @@ export class Insula {
 
   async graphHealth(namespace = 'default', now = Date.now()): Promise<GraphHealth> {
     return graphHealth(this.store, parse(NamespaceSchema, namespace, 'namespace'), now);
+  }
+
+  /** Feeds one interoceptive signal to the hub. */
+  async signal(input: InteroceptiveSignalInput, namespace = 'default'): Promise<void> {
+    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    (await this.hubFor(ns)).signal(ns, input);
+  }
+
+  /** Feeds a host metric (latency, tokens, errors, ...); returns its anomaly score 0..1. */
+  async metric(input: HostMetricInput, namespace = 'default'): Promise<number> {
+    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    return (await this.hubFor(ns)).metric(ns, input);
+  }
+
+  /**
+   * How an action went: behaviour feedback and neuromodulators in the hub, somatic markers for the
+   * situation (when given) and outcome-gated reinforcement of the memories used.
+   */
+  async feedback(input: FeedbackInput & { namespace?: string; situation?: string }): Promise<FeedbackEffect> {
+    const { namespace, situation, ...rest } = parse(InsulaFeedbackSchema, input, 'feedback');
+    const hub = await this.hubFor(namespace);
+    const embedding = situation ? (await this.embedder.embed([situation]))[0] : undefined;
+    const effect = hub.feedback(namespace, rest as FeedbackInput, embedding);
+    const ids = (rest as FeedbackInput).memoryIds;
+    const success = (rest as FeedbackInput).success;
+    if (ids?.length) await this.reinforce({ namespace, ids, outcome: 2 * Number(success) - 1 });
+    return effect;
+  }
+
+  async setSoul(markdown: string, namespace = 'default'): Promise<number> {
+    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    return (await this.hubFor(ns)).setSoul(ns, markdown, (texts) => this.embedder.embed(texts));
+  }
+
+  async state(namespace = 'default'): Promise<HubState> {
+    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    return (await this.hubFor(ns)).state(ns);
+  }
+
+  async regulate(namespace = 'default'): Promise<RegulationAction[]> {
+    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    return (await this.hubFor(ns)).regulate(ns);
   }
 
   /** Waits for deferred bookkeeping (access records, Hebbian updates, extraction). */

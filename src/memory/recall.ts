@@ -33,6 +33,8 @@ export interface RecallRequest {
   domain?: string | undefined;
   /** Working-memory contents for the session: id → activation 0..1. */
   workingMemory: ReadonlyMap<string, number>;
+  /** Somatic-marker multipliers for this situation (from the hub), given the query embedding. */
+  somatic?: ((queryVector: Float32Array) => ReadonlyMap<string, number>) | undefined;
 }
 
 export interface RecallTuning {
@@ -55,6 +57,7 @@ export async function recallFromStore(store: GraphStore, req: RecallRequest, tun
   const textHits = store.textSearch(ns, req.query, req.pool);
   const queryVector = await req.queryEmbedding;
   const [vectorHits, text] = await Promise.all([store.vectorSearch(ns, queryVector, req.pool), textHits]);
+  const somatic = req.somatic?.(queryVector);
 
   const candidates = new Map<string, Candidate>();
   const bm25 = new Map(text.map((t) => [t.id, t.score]));
@@ -128,6 +131,7 @@ export async function recallFromStore(store: GraphStore, req: RecallRequest, tun
         contiguity: contiguity.get(m.id) ?? 1,
         importance: m.importance,
         inWorkingMemory: req.workingMemory.has(m.id),
+        somatic: somatic?.get(m.id) ?? 1,
       },
       maxBm25,
       tuning.scoring,

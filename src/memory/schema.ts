@@ -74,6 +74,8 @@ export const RecallOptionsSchema = z
     recordAccess: z.boolean().default(true),
     /** Outcome of the turn the recall served, -1..1: gates Hebbian strengthening. */
     outcome: z.number().min(-1).max(1).optional(),
+    /** Let the hub act on this recall: somatic-marker multipliers and, when confidence is low, a widened second pass. */
+    regulate: z.boolean().default(true),
     now: TimeSchema.optional(),
   })
   .strict();

@@ -40,6 +40,8 @@ export interface CandidateSignals {
   contiguity: number;
   importance: number;
   inWorkingMemory: boolean;
+  /** Somatic-marker multiplier from the hub (1 when it has no record of this memory here). */
+  somatic?: number;
 }
 
 export interface ScoreExplanation {
@@ -54,6 +56,7 @@ export interface ScoreExplanation {
     contiguity: number;
     importance: number;
     workingMemory: number;
+    somatic: number;
     total: number;
   };
   signals: { activation: number; retention: number; spread: number };
@@ -84,9 +87,10 @@ export function score(signals: CandidateSignals, maxBm25: number, params: Scorin
     contiguity: Math.max(1, signals.contiguity),
     importance: lerp(params.importance.min, params.importance.max, clamp(signals.importance, 0, 1)),
     workingMemory: signals.inWorkingMemory ? params.workingMemoryBoost : 1,
+    somatic: signals.somatic ?? 1,
     total: 1,
   };
-  m.total = clamp(m.activation * m.retention * m.spread * m.contiguity * m.importance * m.workingMemory, params.totalMin, params.totalMax);
+  m.total = clamp(m.activation * m.retention * m.spread * m.contiguity * m.importance * m.workingMemory * m.somatic, params.totalMin, params.totalMax);
   return {
     score: rel.value * m.total,
     explanation: {

@@ -1,0 +1,416 @@
+/**
+ * The interoceptive hub: signal layer → integration layer → regulation layer, one state per
+ * namespace. Every update is O(1) in the stream length (bounded buffers, capped domain and metric
+ * tables, a fixed-capacity somatic cache); state is a plain snapshot that restores exactly.
+ */
+import { z } from 'zod';
+import type { RecallResult } from '../memory/recall.js';
+import { DomainSchema, NamespaceSchema, parse } from '../memory/schema.js';
+import { createDomainState, feelValence, updateBaseline, viewDomain, type DomainState, type DomainView } from './integration/domain-state.js';
+import { createSomaticCache, forgetInMarkers, markOutcome, readMarkers, SomaticParamsSchema, type SomaticCache, type SomaticReading } from './integration/somatic-markers.js';
+import type { RegulationAction } from './regulation/actions.js';
+import {
+  generationParams,
+  initialNeuromodulators,
+  NeuromodulatorParamsSchema,
+  stepNeuromodulators,
+  type GenerationParams,
+  type NeuromodulatorDrive,
+  type NeuromodulatorState,
+} from './regulation/neuromodulators.js';
+import { isLowConfidence, regulate, RegulationParamsSchema } from './regulation/regulator.js';
+import { parseDrives, scoreAlignment, type AlignmentReport, type Drive } from './signals/alignment-scorer.js';
+import { AnomalyTracker, AnomalyTrackerOptionsSchema } from './signals/anomaly-tracker.js';
+import { FeedbackParamsSchema, initialArm, recordOutcome } from './signals/behaviour-feedback.js';
+import { scoreConfidence, type ConfidenceReport } from './signals/confidence-scorer.js';
+import { baselineValence, EmotionParamsSchema } from './signals/emotional-accumulator.js';
+import { HostMetricSchema, InteroceptiveSignalSchema, type HostMetricInput, type InteroceptiveSignal, type InteroceptiveSignalInput } from './signals/signal.js';
+
+export const HubParamsSchema = z
+  .object({
+    emotion: EmotionParamsSchema.prefault({}),
+    feedback: FeedbackParamsSchema.prefault({}),
+    somatic: SomaticParamsSchema.prefault({}),
+    neuromodulators: NeuromodulatorParamsSchema.prefault({}),
+    regulation: RegulationParamsSchema.prefault({}),
+    /** Host-metric trackers; a smaller context table than the NAB default keeps hub snapshots small. */
+    anomaly: AnomalyTrackerOptionsSchema.prefault({ tableBits: 12 }),
+    /** Domains and host metrics kept per namespace; the least recently updated is dropped beyond. */
+    maxDomains: z.number().int().min(1).max(10_000).default(256),
+    maxMetrics: z.number().int().min(1).max(10_000).default(16),
+    /** Recent signals kept for inspection. */
+    signalBuffer: z.number().int().min(0).max(10_000).default(64),
+    /** Per-signal decay of a domain's anomaly level and of each source's deviation level. */
+    decay: z.number().min(0).max(1).default(0.9),
+    /** Learning rate of the alignment and confidence baselines and of global arousal. */
+    baselineRate: z.number().gt(0).max(1).default(0.05),
+  })
+  .strict();
+export type HubParams = z.input<typeof HubParamsSchema>;
+type Params = z.output<typeof HubParamsSchema>;
+
+const FeedbackInputSchema = z
+  .object({
+    domain: DomainSchema.default('general'),
+    /** The action or strategy that was tried; omit for domain-level outcomes. */
+    strategy: z.string().min(1).max(128).optional(),
+    /** How it went: true/false or 0..1 (1 = it worked). */
+    success: z.union([z.boolean(), z.number().min(0).max(1)]),
+    /** Memories used in the turn, for somatic markers (requires `situation`). */
+    memoryIds: z.array(z.string().min(1)).max(100).optional(),
+  })
+  .strict();
+export type FeedbackInput = z.input<typeof FeedbackInputSchema>;
+
+export interface FeedbackEffect {
+  successRate: number;
+  predictionError: number;
+  changed: boolean;
+}
+
+export interface RecallObservation extends ConfidenceReport {
+  low: boolean;
+}
+
+export interface HubState {
+  domains: Record<string, DomainView>;
+  /** Global arousal 0..1: recency-weighted mean arousal of all signals. */
+  arousal: number;
+  neuromodulators: NeuromodulatorState['levels'];
+  generation: GenerationParams;
+  /** Sources currently deviating (level ≥ the regulation threshold). */
+  deviating: string[];
+  systemicAlert: boolean;
+  somaticMarkers: number;
+  events: number;
+}
+
+interface NamespaceHub {
+  domains: Map<string, DomainState>;
+  metrics: Map<string, AnomalyTracker>;
+  arousal: number;
+  neuro: NeuromodulatorState;
+  somatic: SomaticCache;
+  drives: Drive[];
+  buffer: InteroceptiveSignal[];
+  deviations: Map<string, { level: number; domain: string }>;
+  /** Gut valence of each domain's latest situation. */
+  gut: Map<string, number>;
+  events: number;
+}
+
+export class InteroceptiveHub {
+  readonly params: Params;
+  private readonly spaces = new Map<string, NamespaceHub>();
+
+  /** Called after every change to a namespace's state (used to schedule persistence). */
+  onChange: (namespace: string) => void = () => undefined;
+
+  constructor(params: HubParams = {}) {
+    this.params = parse(HubParamsSchema, params, 'hub options');
+  }
+
+  private space(namespace: string): NamespaceHub {
+    let s = this.spaces.get(namespace);
+    if (!s) {
+      s = {
+        domains: new Map(),
+        metrics: new Map(),
+        arousal: 0,
+        neuro: initialNeuromodulators(this.params.neuromodulators),
+        somatic: createSomaticCache(),
+        drives: [],
+        buffer: [],
+        deviations: new Map(),
+        gut: new Map(),
+        events: 0,
+      };
+      this.spaces.set(namespace, s);
+    }
+    return s;
+  }
+
+  private domain(s: NamespaceHub, name: string, now: number): DomainState {
+    let d = s.domains.get(name);
+    if (!d) {
+      // Over capacity the least recently updated domain goes; the scan only runs on that rare path.
+      if (s.domains.size >= this.params.maxDomains) {
+        let oldest: [string, DomainState] | null = null;
+        for (const entry of s.domains) if (!oldest || entry[1].lastUpdate < oldest[1].lastUpdate) oldest = entry;
+        s.domains.delete(oldest![0]);
+      }
+      d = createDomainState(now);
+      s.domains.set(name, d);
+    }
+    d.lastUpdate = Math.max(d.lastUpdate, now);
+    d.events++;
+    return d;
+  }
+
+  /** Validates and integrates one signal; a rejected signal changes nothing. */
+  signal(namespace: string, input: InteroceptiveSignalInput): void {
+    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    const parsed = parse(InteroceptiveSignalSchema, input, 'signal');
+    this.integrate(this.space(ns), { ...parsed, time: parsed.time ?? Date.now() });
+    this.onChange(ns);
+  }
+
+  private integrate(s: NamespaceHub, sig: InteroceptiveSignal, drive: NeuromodulatorDrive = {}): DomainState {
+    const p = this.params;
+    const d = this.domain(s, sig.domain, sig.time);
+    feelValence(d, sig.valence, sig.arousal, p.emotion);
+    d.anomaly *= p.decay;
+    if (sig.source === 'anomaly' || sig.source === 'host') d.anomaly = Math.max(d.anomaly, sig.arousal);
+    if (sig.source === 'alignment') d.alignment = updateBaseline(d.alignment, sig.valence, p.baselineRate);
+    s.arousal += p.baselineRate * (sig.arousal - s.arousal);
+    // A source deviates when it reports something unpleasant and aroused; levels decay per event.
+    for (const dev of s.deviations.values()) dev.level *= p.decay;
+    const deviation = Math.max(0, -sig.valence) * sig.arousal;
+    const current = s.deviations.get(sig.source);
+    if (!current || deviation >= current.level) s.deviations.set(sig.source, { level: deviation, domain: sig.domain });
+    s.neuro = stepNeuromodulators(
+      s.neuro,
+      { surprise: sig.source === 'anomaly' || sig.source === 'host' ? sig.arousal : 0, stress: Math.max(0, -baselineValence(d.emotion)), ...drive },
+      p.neuromodulators,
+    );
+    if (p.signalBuffer > 0) {
+      s.buffer.push(sig);
+      if (s.buffer.length > p.signalBuffer) s.buffer.shift();
+    }
+    s.events++;
+    return d;
+  }
+
+  /** A host-fed metric (latency, tokens, error rate, ...): scored against its own baseline, then integrated. Returns the anomaly score 0..1. */
+  metric(namespace: string, input: HostMetricInput): number {
+    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    const m = parse(HostMetricSchema, input, 'metric');
+    const s = this.space(ns);
+    const key = `${m.domain}\u001f${m.metric}`;
+    let tracker = s.metrics.get(key);
+    if (tracker) s.metrics.delete(key);
+    else {
+      tracker = new AnomalyTracker(this.params.anomaly);
+      if (s.metrics.size >= this.params.maxMetrics) s.metrics.delete(s.metrics.keys().next().value!);
+    }
+    s.metrics.set(key, tracker);
+    const expected = tracker.baseline.mean;
+    const score = tracker.update(m.value);
+    const worse = (m.value - expected) * (m.higherIsWorse ? 1 : -1) > 0;
+    this.integrate(s, {
+      source: 'host',
+      domain: m.domain,
+      valence: worse ? -score : 0,
+      arousal: score,
+      time: m.time ?? Date.now(),
+      context: { metric: m.metric, value: m.value },
+    });
+    this.onChange(ns);
+    return score;
+  }
+
+  /** Outcome of an action/strategy in a domain: behaviour feedback, dopamine, serotonin, somatic markers. */
+  feedback(namespace: string, input: FeedbackInput, situation?: Float32Array): FeedbackEffect {
+    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    const f = parse(FeedbackInputSchema, input, 'feedback');
+    const s = this.space(ns);
+    const now = Date.now();
+    const success = typeof f.success === 'boolean' ? (f.success ? 1 : 0) : f.success;
+    const d = this.domain(s, f.domain, now);
+    d.events--; // integrate() below counts this event
+    const overall = recordOutcome(d.overall, success, this.params.feedback);
+    d.overall = overall.arm;
+    let effect = overall;
+    if (f.strategy) {
+      effect = recordOutcome(d.arms.get(f.strategy) ?? initialArm(), success, this.params.feedback);
+      d.arms.set(f.strategy, effect.arm);
+    }
+    if (situation && f.memoryIds?.length) markOutcome(s.somatic, situation, f.memoryIds, 2 * success - 1, this.params.somatic);
+    this.integrate(
+      s,
+      { source: 'feedback', domain: f.domain, valence: 2 * success - 1, arousal: Math.min(1, Math.abs(effect.predictionError) + (effect.changed ? 0.5 : 0)), time: now },
+      { predictionError: effect.predictionError, streak: effect.arm.streak, surprise: effect.changed ? 1 : 0 },
+    );
+    this.onChange(ns);
+    return { successRate: (effect.arm.successes + 0.5) / (effect.arm.trials + 1), predictionError: effect.predictionError, changed: effect.changed };
+  }
+
+  /** Somatic reading for a situation: recall multipliers for memories with a record here, and the gut valence. */
+  somatic(namespace: string, situation: Float32Array, domain = 'general'): SomaticReading {
+    const s = this.space(namespace);
+    const reading = readMarkers(s.somatic, situation, this.params.somatic);
+    if (reading.weight > 0) s.gut.set(domain, reading.valence);
+    return reading;
+  }
+
+  /** Metacognitive check of a recall result list; feeds the confidence baseline. */
+  observeRecall(namespace: string, domain: string, results: readonly Pick<RecallResult, 'score' | 'explanation' | 'memory'>[]): RecallObservation {
+    const s = this.space(namespace);
+    const d = this.domain(s, domain, Date.now());
+    d.events--;
+    const report = scoreConfidence(results);
+    const low = isLowConfidence(d, report.confidence, this.params.regulation);
+    d.confidence = updateBaseline(d.confidence, report.confidence, this.params.baselineRate);
+    d.lastConfidence = report.confidence;
+    this.integrate(s, { source: 'confidence', domain, valence: low ? -(1 - report.confidence) : report.confidence, arousal: low ? 0.6 : 0.2, time: Date.now() });
+    this.onChange(namespace);
+    return { ...report, low };
+  }
+
+  /** Is this confidence low for the domain, judged against its baseline? */
+  isLowConfidence(namespace: string, domain: string, confidence: number): boolean {
+    const d = this.spaces.get(namespace)?.domains.get(domain);
+    return d ? isLowConfidence(d, confidence, this.params.regulation) : confidence < this.params.regulation.coldConfidence;
+  }
+
+  /** Sets the drives from a SOUL-style markdown document; `embed` gives their embeddings. */
+  async setSoul(namespace: string, markdown: string, embed?: (texts: string[]) => Promise<Float32Array[]>): Promise<number> {
+    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    const text = parse(z.string().max(65_536, 'soul: at most 65536 characters'), markdown, 'soul');
+    const drives = parseDrives(text);
+    const embeddings = embed && drives.length > 0 ? await embed(drives.map((d) => d.text)) : [];
+    this.space(ns).drives = drives.map((d, i) => ({ ...d, embedding: embeddings[i] ?? null }));
+    this.onChange(ns);
+    return drives.length;
+  }
+
+  alignment(namespace: string, text: string, embedding: Float32Array | null): AlignmentReport {
+    return scoreAlignment(text, embedding, this.space(namespace).drives);
+  }
+
+  /**
+   * Global-workspace broadcast of a working-memory admission: colour the domain with the memory's
+   * affect, check it against the drives, and check its valence against the domain's baseline.
+   */
+  broadcast(namespace: string, memory: { content: string; valence: number; importance: number; domain: string; embedding: Float32Array | null }): { alignment: number; anomaly: number } {
+    const s = this.space(namespace);
+    const now = Date.now();
+    const aligned = s.drives.length > 0 ? scoreAlignment(memory.content, memory.embedding, s.drives) : null;
+    const key = `${memory.domain}\u001fvalence`;
+    let tracker = s.metrics.get(key);
+    if (!tracker) {
+      tracker = new AnomalyTracker(this.params.anomaly);
+      if (s.metrics.size >= this.params.maxMetrics) s.metrics.delete(s.metrics.keys().next().value!);
+      s.metrics.set(key, tracker);
+    }
+    const anomaly = tracker.update(memory.valence);
+    this.integrate(s, { source: 'emotion', domain: memory.domain, valence: memory.valence, arousal: Math.max(memory.importance, anomaly), time: now });
+    if (aligned && aligned.touched.length > 0) {
+      this.integrate(s, { source: 'alignment', domain: memory.domain, valence: aligned.alignment, arousal: Math.abs(aligned.alignment), time: now });
+    }
+    if (anomaly >= 0.5) this.integrate(s, { source: 'anomaly', domain: memory.domain, valence: -anomaly, arousal: anomaly, time: now });
+    this.onChange(namespace);
+    return { alignment: aligned?.alignment ?? 0, anomaly };
+  }
+
+  state(namespace: string): HubState {
+    const s = this.space(parse(NamespaceSchema, namespace, 'namespace'));
+    const domains: Record<string, DomainView> = {};
+    for (const [name, d] of s.domains) domains[name] = viewDomain(d);
+    const deviating = [...s.deviations].filter(([, d]) => d.level >= this.params.regulation.deviation).map(([src]) => src);
+    return {
+      domains,
+      arousal: s.arousal,
+      neuromodulators: { ...s.neuro.levels },
+      generation: generationParams(s.neuro, this.params.neuromodulators),
+      deviating,
+      systemicAlert: deviating.length >= this.params.regulation.systemicSources,
+      somaticMarkers: s.somatic.markers.length,
+      events: s.events,
+    };
+  }
+
+  generation(namespace: string): GenerationParams {
+    return generationParams(this.space(namespace).neuro, this.params.neuromodulators);
+  }
+
+  regulate(namespace: string): RegulationAction[] {
+    const s = this.space(parse(NamespaceSchema, namespace, 'namespace'));
+    return regulate(
+      { domains: s.domains, neuromodulators: s.neuro, generation: generationParams(s.neuro, this.params.neuromodulators), deviations: s.deviations, gut: s.gut },
+      this.params.regulation,
+    );
+  }
+
+  recentSignals(namespace: string): InteroceptiveSignal[] {
+    return [...(this.spaces.get(namespace)?.buffer ?? [])];
+  }
+
+  /** Removes forgotten memories' traces (somatic records). */
+  forgetMemories(namespace: string, ids: readonly string[]): void {
+    const s = this.spaces.get(namespace);
+    if (!s) return;
+    forgetInMarkers(s.somatic, ids);
+    this.onChange(namespace);
+  }
+
+  dropNamespace(namespace: string): void {
+    this.spaces.delete(namespace);
+  }
+
+  has(namespace: string): boolean {
+    return this.spaces.has(namespace);
+  }
+
+  /** The namespace's whole state as JSON; `restore` rebuilds it exactly. */
+  snapshot(namespace: string): string {
+    const s = this.space(namespace);
+    return JSON.stringify({
+      version: 1,
+      domains: [...s.domains].map(([name, d]) => [name, { ...d, arms: [...d.arms] }]),
+      metrics: [...s.metrics].map(([key, t]) => [key, t.snapshot()]),
+      arousal: s.arousal,
+      neuro: s.neuro,
+      somatic: {
+        clock: s.somatic.clock,
+        markers: s.somatic.markers.map((m) => ({ ...m, centroid: encodeVector(m.centroid), outcomes: [...m.outcomes] })),
+      },
+      drives: s.drives.map((d) => ({ ...d, embedding: d.embedding && encodeVector(d.embedding) })),
+      buffer: s.buffer,
+      deviations: [...s.deviations],
+      gut: [...s.gut],
+      events: s.events,
+    });
+  }
+
+  restore(namespace: string, json: string): void {
+    const raw = JSON.parse(json) as SnapshotV1;
+    if (raw.version !== 1) throw new Error(`hub snapshot for ${namespace}: unknown version ${String(raw.version)}`);
+    this.spaces.set(namespace, {
+      domains: new Map(raw.domains.map(([name, d]) => [name, { ...d, arms: new Map(d.arms) }])),
+      metrics: new Map(raw.metrics.map(([key, t]) => [key, AnomalyTracker.restore(t)])),
+      arousal: raw.arousal,
+      neuro: raw.neuro,
+      somatic: { clock: raw.somatic.clock, markers: raw.somatic.markers.map((m) => ({ ...m, centroid: decodeVector(m.centroid), outcomes: new Map(m.outcomes) })) },
+      drives: raw.drives.map((d) => ({ ...d, embedding: d.embedding === null ? null : decodeVector(d.embedding) })),
+      buffer: raw.buffer,
+      deviations: new Map(raw.deviations),
+      gut: new Map(raw.gut),
+      events: raw.events,
+    });
+  }
+}
+
+interface SnapshotV1 {
+  version: number;
+  domains: Array<[string, Omit<DomainState, 'arms'> & { arms: Array<[string, DomainState['arms'] extends Map<string, infer A> ? A : never]> }]>;
+  metrics: Array<[string, ReturnType<AnomalyTracker['snapshot']>]>;
+  arousal: number;
+  neuro: NeuromodulatorState;
+  somatic: { clock: number; markers: Array<{ centroid: string; count: number; valence: number; outcomes: Array<[string, number]>; lastUsed: number }> };
+  drives: Array<Omit<Drive, 'embedding'> & { embedding: string | null }>;
+  buffer: InteroceptiveSignal[];
+  deviations: Array<[string, { level: number; domain: string }]>;
+  gut: Array<[string, number]>;
+  events: number;
+}
+
+/** Float32 vectors as base64 of their bytes: exact and a quarter of the JSON size of the numbers. */
+function encodeVector(v: Float32Array): string {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+}
+
+function decodeVector(s: string): Float32Array {
+  const bytes = Buffer.from(s, 'base64');
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
