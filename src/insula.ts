@@ -464,11 +464,8 @@ export class Insula {
     for (const key of [...this.workingMemories.keys()]) if (key.startsWith(`${ns}\u001f`)) this.workingMemories.delete(key);
     this.hub?.dropNamespace(ns);
     this.hubLoaded.delete(ns);
-    const n = await this.store.deleteNamespace(ns);
-    // A save queued before the drop must not resurrect the state.
-    await this.background.flush();
-    await this.store.deleteNamespace(ns);
-    return n;
+    // Saves queued before the drop find no state for the namespace and write nothing.
+    return this.store.deleteNamespace(ns);
   }
 
   async consolidate(options: ConsolidationOptions = {}): Promise<ConsolidationReport[]> {

@@ -143,7 +143,6 @@ export class InteroceptiveHub {
       s.domains.set(name, d);
     }
     d.lastUpdate = Math.max(d.lastUpdate, now);
-    d.events++;
     return d;
   }
 
@@ -158,6 +157,7 @@ export class InteroceptiveHub {
   private integrate(s: NamespaceHub, sig: InteroceptiveSignal, drive: NeuromodulatorDrive = {}): DomainState {
     const p = this.params;
     const d = this.domain(s, sig.domain, sig.time);
+    d.events++;
     feelValence(d, sig.valence, sig.arousal, p.emotion);
     d.anomaly *= p.decay;
     if (sig.source === 'anomaly' || sig.source === 'host') d.anomaly = Math.max(d.anomaly, sig.arousal);
@@ -217,7 +217,6 @@ export class InteroceptiveHub {
     const now = Date.now();
     const success = typeof f.success === 'boolean' ? (f.success ? 1 : 0) : f.success;
     const d = this.domain(s, f.domain, now);
-    d.events--; // integrate() below counts this event
     const overall = recordOutcome(d.overall, success, this.params.feedback);
     d.overall = overall.arm;
     let effect = overall;
@@ -247,7 +246,6 @@ export class InteroceptiveHub {
   observeRecall(namespace: string, domain: string, results: readonly Pick<RecallResult, 'score' | 'explanation' | 'memory'>[]): RecallObservation {
     const s = this.space(namespace);
     const d = this.domain(s, domain, Date.now());
-    d.events--;
     const report = scoreConfidence(results);
     const low = isLowConfidence(d, report.confidence, this.params.regulation);
     d.confidence = updateBaseline(d.confidence, report.confidence, this.params.baselineRate);

@@ -77,7 +77,7 @@ export function recordOutcome(a: ArmState, success: number, p: FeedbackParams): 
   const run = (cusum: number, r: { sum: number; count: number }) => (cusum > 0 ? { sum: r.sum + success, count: r.count + 1 } : { sum: 0, count: 0 });
   const upRun = run(cusumUp, a.upRun);
   const downRun = run(cusumDown, a.downRun);
-  const base = { streak, total: a.total + 1, predictionError: success - expected };
+  const predictionError = success - expected;
 
   if (a.refCount >= p.minTrials && Math.max(cusumUp, cusumDown) > p.threshold) {
     // Re-baseline on the outcomes since the detector started climbing: the new regime only.
@@ -85,7 +85,7 @@ export function recordOutcome(a: ArmState, success: number, p: FeedbackParams): 
     const mean = since.sum / since.count;
     return {
       changed: true,
-      predictionError: base.predictionError,
+      predictionError,
       arm: {
         successes: since.sum,
         trials: since.count,
@@ -96,7 +96,7 @@ export function recordOutcome(a: ArmState, success: number, p: FeedbackParams): 
         upRun: { sum: 0, count: 0 },
         downRun: { sum: 0, count: 0 },
         streak,
-        total: base.total,
+        total: a.total + 1,
         changes: a.changes + 1,
         rateBeforeChange: a.refMean,
       },
@@ -105,7 +105,7 @@ export function recordOutcome(a: ArmState, success: number, p: FeedbackParams): 
   const refCount = a.refCount + 1;
   return {
     changed: false,
-    predictionError: base.predictionError,
+    predictionError,
     arm: {
       successes,
       trials,
@@ -116,7 +116,7 @@ export function recordOutcome(a: ArmState, success: number, p: FeedbackParams): 
       upRun,
       downRun,
       streak,
-      total: base.total,
+      total: a.total + 1,
       changes: a.changes,
       rateBeforeChange: a.rateBeforeChange,
     },
