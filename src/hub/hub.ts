@@ -92,8 +92,11 @@ interface NamespaceHub {
   neuro: NeuromodulatorState;
   somatic: SomaticCache;
   drives: Drive[];
+  /** Ring buffer of recent signals; `bufferNext` is the oldest once it is full. */
   buffer: InteroceptiveSignal[];
-  deviations: Map<string, { level: number; domain: string }>;
+  bufferNext: number;
+  /** Per source: its largest recent deviation, decaying by `decay` per event since `at` (read lazily). */
+  deviations: Map<string, { level: number; domain: string; at: number }>;
   /** Gut valence of each domain's latest situation. */
   gut: Map<string, number>;
   events: number;
@@ -121,6 +124,7 @@ export class InteroceptiveHub {
         somatic: createSomaticCache(),
         drives: [],
         buffer: [],
+        bufferNext: 0,
         deviations: new Map(),
         gut: new Map(),
         events: 0,
@@ -148,9 +152,11 @@ export class InteroceptiveHub {
 
   /** Validates and integrates one signal; a rejected signal changes nothing. */
   signal(namespace: string, input: InteroceptiveSignalInput): void {
-    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    // A namespace that has a state was validated when it was created.
+    const ns = this.spaces.has(namespace) ? namespace : parse(NamespaceSchema, namespace, 'namespace');
     const parsed = parse(InteroceptiveSignalSchema, input, 'signal');
-    this.integrate(this.space(ns), { ...parsed, time: parsed.time ?? Date.now() });
+    parsed.time ??= Date.now();
+    this.integrate(this.space(ns), parsed as InteroceptiveSignal);
     this.onChange(ns);
   }
 
@@ -161,21 +167,26 @@ export class InteroceptiveHub {
     feelValence(d, sig.valence, sig.arousal, p.emotion);
     d.anomaly *= p.decay;
     if (sig.source === 'anomaly' || sig.source === 'host') d.anomaly = Math.max(d.anomaly, sig.arousal);
-    if (sig.source === 'alignment') d.alignment = updateBaseline(d.alignment, sig.valence, p.baselineRate);
+    if (sig.source === 'alignment') updateBaseline(d.alignment, sig.valence, p.baselineRate);
     s.arousal += p.baselineRate * (sig.arousal - s.arousal);
     // A source deviates when it reports something unpleasant and aroused; levels decay per event.
-    for (const dev of s.deviations.values()) dev.level *= p.decay;
     const deviation = Math.max(0, -sig.valence) * sig.arousal;
     const current = s.deviations.get(sig.source);
-    if (!current || deviation >= current.level) s.deviations.set(sig.source, { level: deviation, domain: sig.domain });
-    s.neuro = stepNeuromodulators(
-      s.neuro,
-      { surprise: sig.source === 'anomaly' || sig.source === 'host' ? sig.arousal : 0, stress: Math.max(0, -baselineValence(d.emotion)), ...drive },
-      p.neuromodulators,
-    );
+    if (!current) s.deviations.set(sig.source, { level: deviation, domain: sig.domain, at: s.events });
+    else if (deviation >= current.level * p.decay ** (s.events - current.at)) {
+      current.level = deviation;
+      current.domain = sig.domain;
+      current.at = s.events;
+    }
+    drive.surprise ??= sig.source === 'anomaly' || sig.source === 'host' ? sig.arousal : 0;
+    drive.stress ??= Math.max(0, -baselineValence(d.emotion));
+    stepNeuromodulators(s.neuro, drive, p.neuromodulators);
     if (p.signalBuffer > 0) {
-      s.buffer.push(sig);
-      if (s.buffer.length > p.signalBuffer) s.buffer.shift();
+      if (s.buffer.length < p.signalBuffer) s.buffer.push(sig);
+      else {
+        s.buffer[s.bufferNext] = sig;
+        s.bufferNext = (s.bufferNext + 1) % p.signalBuffer;
+      }
     }
     s.events++;
     return d;
@@ -248,7 +259,7 @@ export class InteroceptiveHub {
     const d = this.domain(s, domain, Date.now());
     const report = scoreConfidence(results);
     const low = isLowConfidence(d, report.confidence, this.params.regulation);
-    d.confidence = updateBaseline(d.confidence, report.confidence, this.params.baselineRate);
+    updateBaseline(d.confidence, report.confidence, this.params.baselineRate);
     d.lastConfidence = report.confidence;
     this.integrate(s, { source: 'confidence', domain, valence: low ? -(1 - report.confidence) : report.confidence, arousal: low ? 0.6 : 0.2, time: Date.now() });
     this.onChange(namespace);
@@ -305,7 +316,7 @@ export class InteroceptiveHub {
     const s = this.space(parse(NamespaceSchema, namespace, 'namespace'));
     const domains: Record<string, DomainView> = {};
     for (const [name, d] of s.domains) domains[name] = viewDomain(d);
-    const deviating = [...s.deviations].filter(([, d]) => d.level >= this.params.regulation.deviation).map(([src]) => src);
+    const deviating = [...currentDeviations(s, this.params.decay)].filter(([, d]) => d.level >= this.params.regulation.deviation).map(([src]) => src);
     return {
       domains,
       arousal: s.arousal,
@@ -325,13 +336,14 @@ export class InteroceptiveHub {
   regulate(namespace: string): RegulationAction[] {
     const s = this.space(parse(NamespaceSchema, namespace, 'namespace'));
     return regulate(
-      { domains: s.domains, neuromodulators: s.neuro, generation: generationParams(s.neuro, this.params.neuromodulators), deviations: s.deviations, gut: s.gut },
+      { domains: s.domains, neuromodulators: s.neuro, generation: generationParams(s.neuro, this.params.neuromodulators), deviations: currentDeviations(s, this.params.decay), gut: s.gut },
       this.params.regulation,
     );
   }
 
   recentSignals(namespace: string): InteroceptiveSignal[] {
-    return [...(this.spaces.get(namespace)?.buffer ?? [])];
+    const s = this.spaces.get(namespace);
+    return s ? orderedBuffer(s) : [];
   }
 
   /** Removes forgotten memories' traces (somatic records). */
@@ -364,7 +376,7 @@ export class InteroceptiveHub {
         markers: s.somatic.markers.map((m) => ({ ...m, centroid: encodeVector(m.centroid), outcomes: [...m.outcomes] })),
       },
       drives: s.drives.map((d) => ({ ...d, embedding: d.embedding && encodeVector(d.embedding) })),
-      buffer: s.buffer,
+      buffer: orderedBuffer(s),
       deviations: [...s.deviations],
       gut: [...s.gut],
       events: s.events,
@@ -382,6 +394,7 @@ export class InteroceptiveHub {
       somatic: { clock: raw.somatic.clock, markers: raw.somatic.markers.map((m) => ({ ...m, centroid: decodeVector(m.centroid), outcomes: new Map(m.outcomes) })) },
       drives: raw.drives.map((d) => ({ ...d, embedding: d.embedding === null ? null : decodeVector(d.embedding) })),
       buffer: raw.buffer,
+      bufferNext: 0,
       deviations: new Map(raw.deviations),
       gut: new Map(raw.gut),
       events: raw.events,
@@ -398,9 +411,17 @@ interface SnapshotV1 {
   somatic: { clock: number; markers: Array<{ centroid: string; count: number; valence: number; outcomes: Array<[string, number]>; lastUsed: number }> };
   drives: Array<Omit<Drive, 'embedding'> & { embedding: string | null }>;
   buffer: InteroceptiveSignal[];
-  deviations: Array<[string, { level: number; domain: string }]>;
+  deviations: Array<[string, { level: number; domain: string; at: number }]>;
   gut: Array<[string, number]>;
   events: number;
+}
+
+function orderedBuffer(s: NamespaceHub): InteroceptiveSignal[] {
+  return [...s.buffer.slice(s.bufferNext), ...s.buffer.slice(0, s.bufferNext)];
+}
+
+function currentDeviations(s: NamespaceHub, decay: number): Map<string, { level: number; domain: string }> {
+  return new Map([...s.deviations].map(([source, d]) => [source, { level: d.level * decay ** (s.events - d.at), domain: d.domain }]));
 }
 
 /** Float32 vectors as base64 of their bytes: exact and a quarter of the JSON size of the numbers. */

@@ -21,7 +21,8 @@ export const SessionSchema = z.string().min(1).max(256);
 
 /** Accepts Date, epoch milliseconds or an ISO string; yields epoch milliseconds. */
 export const TimeSchema = z
-  .union([z.date(), z.number().finite().nonnegative(), z.iso.datetime({ offset: true }), z.iso.date()])
+  // Numbers first: a union tries its options in order, and epoch milliseconds are the common case.
+  .union([z.number().finite().nonnegative(), z.date(), z.iso.datetime({ offset: true }), z.iso.date()])
   .transform((v) => (v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v)))
   .refine((v) => Number.isFinite(v), 'not a valid time');
 

@@ -23,7 +23,11 @@ describe('hub signal boundary', () => {
     for (let i = 0; i < 200_000; i++) hub.signal('ns', { source: 'emotion', domain: `d${i}`, valence: 2 * r() - 1, time: i });
     const state = hub.state('ns');
     expect(Object.keys(state.domains)).toHaveLength(32);
-    expect(hub.recentSignals('ns')).toHaveLength(16);
+    // The signal buffer holds the latest 16, oldest first, also after a snapshot round trip.
+    expect(hub.recentSignals('ns').map((sig) => sig.domain)).toEqual(Array.from({ length: 16 }, (_, i) => `d${199_984 + i}`));
+    const copy = new InteroceptiveHub({ maxDomains: 32, signalBuffer: 16 });
+    copy.restore('ns', hub.snapshot('ns'));
+    expect(copy.recentSignals('ns')).toEqual(hub.recentSignals('ns'));
     expect(state.events).toBe(200_000);
     // The most recently updated domains survive.
     expect(state.domains['d199999']).toBeDefined();
@@ -75,6 +79,9 @@ describe('behaviour feedback and regulation', () => {
     const alert = hub.regulate('ns').find((a) => a.kind === 'alert' && a.domain === null);
     expect(alert).toMatchObject({ severity: 'critical' });
     expect(hub.state('ns').systemicAlert).toBe(true);
+    // Deviations fade with later calm events, and the alert with them.
+    for (let i = 0; i < 40; i++) hub.signal('ns', { source: 'emotion', domain: 'billing', valence: 0.5, arousal: 0.2 });
+    expect(hub.state('ns').systemicAlert).toBe(false);
   });
 
   it('lowers the temperature under sustained stress', () => {

@@ -16,13 +16,13 @@ export function initialBaseline(): Baseline {
   return { mean: 0, variance: 0, count: 0 };
 }
 
-/** alpha is floored at 1/count so the first observations weigh as a plain mean (no cold-start bias). */
-export function updateBaseline(b: Baseline, x: number, alpha: number): Baseline {
-  const count = b.count + 1;
-  const a = Math.max(alpha, 1 / count);
+/** In place; alpha is floored at 1/count so the first observations weigh as a plain mean (no cold-start bias). */
+export function updateBaseline(b: Baseline, x: number, alpha: number): void {
+  b.count++;
+  const a = Math.max(alpha, 1 / b.count);
   const delta = x - b.mean;
-  const mean = b.mean + a * delta;
-  return { mean, variance: (1 - a) * (b.variance + a * delta * delta), count };
+  b.mean += a * delta;
+  b.variance = (1 - a) * (b.variance + a * delta * delta);
 }
 
 export interface DomainState {
@@ -58,7 +58,7 @@ export function createDomainState(now: number): DomainState {
 
 export function feelValence(d: DomainState, valence: number, arousal: number, p: EmotionParams): void {
   // Aroused signals move the accumulator more than faint ones (weight 0.5..1.5).
-  d.emotion = accumulateValence(d.emotion, valence, 0.5 + arousal, p);
+  accumulateValence(d.emotion, valence, 0.5 + arousal, p);
 }
 
 /** The documented view of a domain (units in docs/hub.md). */

@@ -60,34 +60,40 @@ export function initialNeuromodulators(p: NeuromodulatorParams, seed = 0x9e3779b
   return { levels: { dopamine: p.dopamine.rest, noradrenaline: p.noradrenaline.rest, serotonin: p.serotonin.rest, cortisol: p.cortisol.rest }, rng: seed >>> 0 };
 }
 
-/** One Euler–Maruyama step of every process with the given drive. */
-export function stepNeuromodulators(s: NeuromodulatorState, drive: NeuromodulatorDrive, p: NeuromodulatorParams): NeuromodulatorState {
-  let rng = s.rng;
-  const uniform = () => {
-    // mulberry32 with its state kept in the snapshot, so a restored hub draws the same noise.
-    rng = (rng + 0x6d2b79f5) >>> 0;
-    let t = rng;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297;
-  };
+/**
+ * One Euler–Maruyama step of every process with the given drive, in place: the hub steps once per
+ * signal, so this path allocates nothing.
+ */
+export function stepNeuromodulators(s: NeuromodulatorState, drive: NeuromodulatorDrive, p: NeuromodulatorParams): void {
   // Box–Muller gives two independent normals per pair of draws.
-  const r1 = Math.sqrt(-2 * Math.log(uniform()));
-  const a1 = 2 * Math.PI * uniform();
-  const r2 = Math.sqrt(-2 * Math.log(uniform()));
-  const a2 = 2 * Math.PI * uniform();
-  const { dopamine: da, noradrenaline: ne, serotonin: ht, cortisol: co } = s.levels;
-  const phasic = (x: number, q: Process, input: number, noise: number) => clamp01(x + q.theta * (q.rest - x) + q.gain * input + q.sigma * noise);
-  const tonic = (x: number, q: Process, input: number, noise: number) => clamp01(x + q.theta * (q.rest + q.gain * input - x) + q.sigma * noise);
-  return {
-    levels: {
-      dopamine: phasic(da, p.dopamine, drive.predictionError ?? 0, r1 * Math.cos(a1)),
-      noradrenaline: phasic(ne, p.noradrenaline, drive.surprise ?? 0, r1 * Math.sin(a1)),
-      serotonin: tonic(ht, p.serotonin, drive.streak === undefined ? 0 : Math.tanh(drive.streak / 5), r2 * Math.cos(a2)),
-      cortisol: tonic(co, p.cortisol, drive.stress ?? 0, r2 * Math.sin(a2)),
-    },
-    rng,
-  };
+  const r1 = Math.sqrt(-2 * Math.log(nextUniform(s)));
+  const a1 = 2 * Math.PI * nextUniform(s);
+  const r2 = Math.sqrt(-2 * Math.log(nextUniform(s)));
+  const a2 = 2 * Math.PI * nextUniform(s);
+  const l = s.levels;
+  l.dopamine = phasic(l.dopamine, p.dopamine, drive.predictionError ?? 0, r1 * Math.cos(a1));
+  l.noradrenaline = phasic(l.noradrenaline, p.noradrenaline, drive.surprise ?? 0, r1 * Math.sin(a1));
+  l.serotonin = tonic(l.serotonin, p.serotonin, drive.streak === undefined ? 0 : Math.tanh(drive.streak / 5), r2 * Math.cos(a2));
+  l.cortisol = tonic(l.cortisol, p.cortisol, drive.stress ?? 0, r2 * Math.sin(a2));
+}
+
+/** mulberry32 with its state kept in the snapshot, so a restored hub draws the same noise. */
+function nextUniform(s: NeuromodulatorState): number {
+  s.rng = (s.rng + 0x6d2b79f5) >>> 0;
+  let t = s.rng;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297;
+}
+
+/** Kicked by an event, reverting to rest. */
+function phasic(x: number, q: Process, input: number, noise: number): number {
+  return clamp01(x + q.theta * (q.rest - x) + q.gain * input + q.sigma * noise);
+}
+
+/** Reverting to a mean that a sustained input moves. */
+function tonic(x: number, q: Process, input: number, noise: number): number {
+  return clamp01(x + q.theta * (q.rest + q.gain * input - x) + q.sigma * noise);
 }
 
 export interface GenerationParams {
@@ -116,6 +122,12 @@ export function generationParams(s: NeuromodulatorState, p: NeuromodulatorParams
   };
 }
 
-const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
-const clamp01 = (x: number) => clamp(x, 0, 1);
-const round = (x: number) => Math.round(x * 1000) / 1000;
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, x));
+}
+function clamp01(x: number): number {
+  return clamp(x, 0, 1);
+}
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

@@ -26,16 +26,15 @@ export function initialEmotion(): EmotionState {
   return { fast: 0, slow: 0, fastDecay: 1, slowDecay: 1, count: 0 };
 }
 
-export function accumulateValence(s: EmotionState, valence: number, weight: number, p: EmotionParams): EmotionState {
+/** In place: one per signal, so it allocates nothing. */
+export function accumulateValence(s: EmotionState, valence: number, weight: number, p: EmotionParams): void {
   const af = p.alphaFast * weight;
   const as = p.alphaSlow * weight;
-  return {
-    fast: s.fast + af * (valence - s.fast),
-    slow: s.slow + as * (valence - s.slow),
-    fastDecay: s.fastDecay * (1 - af),
-    slowDecay: s.slowDecay * (1 - as),
-    count: s.count + 1,
-  };
+  s.fast += af * (valence - s.fast);
+  s.slow += as * (valence - s.slow);
+  s.fastDecay *= 1 - af;
+  s.slowDecay *= 1 - as;
+  s.count++;
 }
 
 /** Recent valence, −1..1 (0 before any signal). */
