@@ -25,3 +25,8 @@ export * as ebbinghaus from './memory/models/ebbinghaus.js';
 export * as hebbian from './memory/models/hebbian.js';
 export * as workingMemory from './memory/models/working-memory.js';
 export * as temporalContiguity from './memory/models/temporal-contiguity.js';
+export * from './hooks/index.js';
+export { InteroceptiveHub, HubParamsSchema, type HubParams, type HubState, type FeedbackInput, type FeedbackEffect } from './hub/hub.js';
+export { RegulationActionSchema, type RegulationAction } from './hub/regulation/actions.js';
+export type { GenerationParams } from './hub/regulation/neuromodulators.js';
+export { InteroceptiveSignalSchema, HostMetricSchema, type InteroceptiveSignalInput, type HostMetricInput } from './hub/signals/signal.js';

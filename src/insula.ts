@@ -325,7 +325,7 @@ export class Insula {
     const wmState = opts.session ? this.workingMemories.get(this.wmKey(opts.namespace, opts.session)) : undefined;
     const workingMemory = new Map(wmState ? contents(wmState, now).map((i) => [i.id, i.activation]) : []);
     const hub = this.hub && opts.regulate ? await this.hubFor(opts.namespace) : null;
-    const domain = opts.domain ?? 'general';
+    const domain = opts.hubDomain ?? opts.domain ?? 'general';
     const queryEmbedding = this.embedder.embed([q]).then((v) => v[0]!);
     const request = {
       namespace: opts.namespace,

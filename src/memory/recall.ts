@@ -54,9 +54,12 @@ interface Candidate {
 
 export async function recallFromStore(store: GraphStore, req: RecallRequest, tuning: RecallTuning): Promise<RecallResult[]> {
   const { namespace: ns } = req;
-  const textHits = store.textSearch(ns, req.query, req.pool);
-  const queryVector = await req.queryEmbedding;
-  const [vectorHits, text] = await Promise.all([store.vectorSearch(ns, queryVector, req.pool), textHits]);
+  // Both searches start at once; Promise.all holds every rejection, so a failing store never leaves one unhandled.
+  const [queryVector, vectorHits, text] = await Promise.all([
+    req.queryEmbedding,
+    req.queryEmbedding.then((v) => store.vectorSearch(ns, v, req.pool)),
+    store.textSearch(ns, req.query, req.pool),
+  ]);
   const somatic = req.somatic?.(queryVector);
 
   const candidates = new Map<string, Candidate>();

@@ -66,7 +66,10 @@ export const RecallOptionsSchema = z
     /** Session for working-memory context and contiguity; recalled items are admitted to it. */
     session: SessionSchema.optional(),
     types: z.array(z.enum(MEMORY_TYPES)).optional(),
+    /** Only memories of this domain. */
     domain: DomainSchema.optional(),
+    /** Domain the hub judges this recall in (confidence baseline, regulation) without filtering by it; defaults to `domain`, else "general". */
+    hubDomain: DomainSchema.optional(),
     /** Drop results whose final score is below this. */
     minScore: z.number().min(0).default(0),
     /** Candidate pool per index before re-ranking (wider = better recall, slower). */

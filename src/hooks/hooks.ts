@@ -1,0 +1,382 @@
+/**
+ * Host hooks: `beforeInbound` before each model turn (recall + interoceptive state + regulation as
+ * one prompt section and as structured data) and `beforeOutbound` after it (store the exchange,
+ * appraise it, feed the hub). Both fail open: an exception inside insula, a timeout or an open
+ * circuit breaker yields a degraded result and an incident, never a failed host turn.
+ */
+import { z } from 'zod';
+import { BackgroundQueue } from '../background.js';
+import type { HubState } from '../hub/hub.js';
+import type { RegulationAction } from '../hub/regulation/actions.js';
+import type { GenerationParams } from '../hub/regulation/neuromodulators.js';
+import type { Insula } from '../insula.js';
+import type { ChatModelLike } from '../memory/knowledge-graph.js';
+import type { ScoreExplanation } from '../memory/scoring.js';
+import { DomainSchema, InsulaValidationError, MAX_CONTENT_CHARS, NamespaceSchema, parse, SessionSchema } from '../memory/schema.js';
+import { CircuitBreaker, CircuitBreakerParamsSchema, type BreakerState } from './circuit-breaker.js';
+import { renderBlock, type BlockState } from './render.js';
+import { appraiseTurn, appraiseWithModel, detectDomain, detectVerdict, type TurnAppraisal } from './turn-appraisal.js';
+
+export const HookOptionsSchema = z
+  .object({
+    /** Size of the prompt section in characters (about 4 characters per token). */
+    budgetChars: z.number().int().min(200).max(200_000).default(4000),
+    /** Memories recalled per turn. */
+    k: z.number().int().min(1).max(50).default(6),
+    /** Longest a hook may hold the host's turn; past it the turn proceeds without insula. */
+    timeoutMs: z.number().int().min(1).max(60_000).default(2000),
+    breaker: CircuitBreakerParamsSchema.prefault({}),
+    /** A chat model for the turn appraisal (domain, valence, outcome); runs in the background. */
+    chatModel: z.custom<ChatModelLike>((v) => typeof v === 'object' && v !== null && typeof (v as ChatModelLike).invoke === 'function').optional(),
+    /** Sessions whose last turn is kept for the user's verdict in the next message. */
+    maxSessions: z.number().int().min(1).max(1_000_000).default(10_000),
+    onIncident: z.custom<(error: Error, where: string) => void>((v) => typeof v === 'function').optional(),
+  })
+  .strict();
+export type HookOptions = z.input<typeof HookOptionsSchema>;
+
+const HistoryMessageSchema = z.object({ role: z.enum(['user', 'assistant', 'system', 'tool']), content: z.string().max(MAX_CONTENT_CHARS) }).strict();
+
+export const BeforeInboundSchema = z
+  .object({
+    namespace: NamespaceSchema.default('default'),
+    sessionId: SessionSchema,
+    userText: z.string().max(MAX_CONTENT_CHARS, `userText: at most ${MAX_CONTENT_CHARS} characters`),
+    history: z.array(HistoryMessageSchema).max(1000).optional(),
+    /** The turn's domain; detected from the text when omitted. */
+    domain: DomainSchema.optional(),
+    k: z.number().int().min(1).max(50).optional(),
+    budgetChars: z.number().int().min(200).max(200_000).optional(),
+  })
+  .strict();
+export type BeforeInboundInput = z.input<typeof BeforeInboundSchema>;
+
+const ToolEventSchema = z
+  .object({
+    name: z.string().min(1).max(128),
+    ok: z.boolean(),
+    error: z.string().max(4096).optional(),
+    durationMs: z.number().finite().min(0).optional(),
+  })
+  .strict();
+
+export const BeforeOutboundSchema = z
+  .object({
+    namespace: NamespaceSchema.default('default'),
+    sessionId: SessionSchema,
+    userText: z.string().max(MAX_CONTENT_CHARS, `userText: at most ${MAX_CONTENT_CHARS} characters`),
+    assistantText: z.string().max(MAX_CONTENT_CHARS, `assistantText: at most ${MAX_CONTENT_CHARS} characters`),
+    /** How the turn went, when the host knows: true/false, 'success'/'failure' or −1..1. */
+    outcome: z.union([z.boolean(), z.enum(['success', 'failure']), z.number().min(-1).max(1)]).optional(),
+    toolEvents: z.array(ToolEventSchema).max(200).default([]),
+    domain: DomainSchema.optional(),
+    /** The approach the assistant took, for behaviour feedback per strategy. */
+    strategy: z.string().min(1).max(128).optional(),
+    /** Memories the turn used; by default those recalled for it by `beforeInbound`. */
+    memoryIds: z.array(z.string().min(1).max(128)).max(100).optional(),
+  })
+  .strict();
+export type BeforeOutboundInput = z.input<typeof BeforeOutboundSchema>;
+
+export interface InboundMemory {
+  id: string;
+  content: string;
+  score: number;
+  /** Why it was recalled: the score factors that mattered. */
+  why: string;
+  type: string;
+  occurredAt: string;
+}
+
+export interface InboundState extends BlockState {
+  deviating: string[];
+  incidents: number;
+  breaker: BreakerState;
+}
+
+export interface InboundContext {
+  /** The prompt section ('' when there is nothing to say). */
+  block: string;
+  memories: InboundMemory[];
+  state: InboundState;
+  actions: RegulationAction[];
+  generation: GenerationParams | null;
+  /** True when insula failed, timed out, got bad input or its breaker is open; the turn proceeds without it. */
+  degraded: boolean;
+  error: string | null;
+}
+
+export interface OutboundReceipt {
+  queued: boolean;
+  domain: string;
+  valence: number;
+  outcome: number | null;
+  degraded: boolean;
+  error: string | null;
+}
+
+export interface HookHealth {
+  incidents: number;
+  breaker: BreakerState;
+  lastError: string | null;
+  pending: number;
+}
+
+/** What the next message may pass a verdict on. */
+interface LastTurn {
+  namespace: string;
+  situation: string;
+  domain: string;
+  strategy: string | undefined;
+  memoryIds: string[];
+  answered: boolean;
+}
+
+class HookTimeout extends Error {}
+
+export class InsulaHooks {
+  private readonly opts: z.output<typeof HookOptionsSchema>;
+  private readonly breaker: CircuitBreaker;
+  private readonly queue: BackgroundQueue;
+  private readonly lastTurns = new Map<string, LastTurn>();
+  private incidents = 0;
+  private lastError: string | null = null;
+
+  constructor(
+    private readonly insula: Insula,
+    options: HookOptions = {},
+    clock: () => number = Date.now,
+  ) {
+    this.opts = parse(HookOptionsSchema, options, 'hook options');
+    this.breaker = new CircuitBreaker(this.opts.breaker, clock);
+    this.queue = new BackgroundQueue((error, where) => this.incident(error, where, true));
+  }
+
+  async beforeInbound(input: BeforeInboundInput): Promise<InboundContext> {
+    let turn: z.output<typeof BeforeInboundSchema>;
+    try {
+      turn = parse(BeforeInboundSchema, input, 'beforeInbound');
+    } catch (err) {
+      return this.degradedInbound(this.incident(err, 'beforeInbound', false));
+    }
+    if (!this.breaker.allow()) return this.degradedInbound('insula circuit breaker is open');
+    try {
+      const context = await this.withTimeout(this.inbound(turn));
+      this.breaker.success();
+      context.state.breaker = this.breaker.state;
+      return context;
+    } catch (err) {
+      return this.degradedInbound(this.incident(err, 'beforeInbound', true));
+    }
+  }
+
+  async beforeOutbound(input: BeforeOutboundInput): Promise<OutboundReceipt> {
+    let turn: z.output<typeof BeforeOutboundSchema>;
+    try {
+      turn = parse(BeforeOutboundSchema, input, 'beforeOutbound');
+    } catch (err) {
+      return { queued: false, domain: 'general', valence: 0, outcome: null, degraded: true, error: this.incident(err, 'beforeOutbound', false) };
+    }
+    const key = sessionKey(turn.namespace, turn.sessionId);
+    const previous = this.lastTurns.get(key);
+    const outcome = turn.outcome === undefined ? null : typeof turn.outcome === 'number' ? turn.outcome : turn.outcome === true || turn.outcome === 'success' ? 1 : -1;
+    const domain = turn.domain ?? (previous && !previous.answered ? previous.domain : undefined);
+    const appraisal = appraiseTurn({ ...turn, outcome, domain });
+    if (!this.breaker.allow()) return { queued: false, ...receiptOf(appraisal), degraded: true, error: 'insula circuit breaker is open' };
+    const memoryIds = turn.memoryIds ?? (previous && !previous.answered ? previous.memoryIds : []);
+    // With the host's own outcome the turn is judged; otherwise the user's next message may judge it.
+    if (outcome === null) this.remember(key, { namespace: turn.namespace, situation: turn.userText, domain: appraisal.domain, strategy: turn.strategy, memoryIds, answered: true });
+    else this.lastTurns.delete(key);
+    this.queue.enqueue('beforeOutbound', async () => {
+      await this.outbound(turn, appraisal, outcome, memoryIds);
+      this.breaker.success();
+    });
+    return { queued: true, ...receiptOf(appraisal), degraded: false, error: null };
+  }
+
+  health(): HookHealth {
+    return { incidents: this.incidents, breaker: this.breaker.state, lastError: this.lastError, pending: this.queue.pending };
+  }
+
+  /** Waits for queued outbound work. */
+  flush(): Promise<void> {
+    return this.queue.flush();
+  }
+
+  /** Flushes queued work; the Insula instance stays open (the host owns it). */
+  async close(): Promise<void> {
+    await this.queue.flush();
+  }
+
+  private async inbound(turn: z.output<typeof BeforeInboundSchema>): Promise<InboundContext> {
+    const { namespace, sessionId, userText } = turn;
+    const key = sessionKey(namespace, sessionId);
+    this.judgePreviousTurn(key, userText);
+    const domain = turn.domain ?? detectDomain(userText);
+    const hubOn = this.insula.hub !== null;
+    const query = recallQuery(userText, turn.history ?? []);
+    const report = query
+      ? await this.insula.recallWithReport(query, { namespace, k: turn.k ?? this.opts.k, session: sessionId, hubDomain: domain })
+      : { results: [], confidence: null, adjustment: null };
+    const hubState: HubState | null = hubOn ? await this.insula.state(namespace) : null;
+    const actions = hubOn ? await this.insula.regulate(namespace) : [];
+    const memories: InboundMemory[] = report.results.map((r) => ({
+      id: r.id,
+      content: r.content,
+      score: r.score,
+      why: explain(r.explanation),
+      type: r.memory.type,
+      occurredAt: new Date(r.memory.occurredAt).toISOString(),
+    }));
+    const state: InboundState = {
+      domain,
+      domainState: hubState?.domains[domain] ?? null,
+      arousal: hubState?.arousal ?? 0,
+      systemicAlert: hubState?.systemicAlert ?? false,
+      deviating: hubState?.deviating ?? [],
+      confidence: report.confidence?.confidence ?? null,
+      incidents: this.incidents,
+      breaker: this.breaker.state,
+    };
+    const generation = hubState?.generation ?? null;
+    this.remember(key, { namespace, situation: userText, domain, strategy: undefined, memoryIds: memories.map((m) => m.id), answered: false });
+    return {
+      block: renderBlock({ memories, state: hubOn ? state : null, actions, generation }, turn.budgetChars ?? this.opts.budgetChars),
+      memories,
+      state,
+      actions,
+      generation,
+      degraded: false,
+      error: null,
+    };
+  }
+
+  /** A clear verdict in the user's message ("that worked", "still broken") is the outcome of the previous answer. */
+  private judgePreviousTurn(key: string, userText: string): void {
+    const previous = this.lastTurns.get(key);
+    if (!previous?.answered || !this.insula.hub) return;
+    const verdict = detectVerdict(userText);
+    if (verdict === null) return;
+    this.lastTurns.delete(key);
+    this.queue.enqueue('verdict', async () => {
+      await this.insula.feedback({
+        namespace: previous.namespace,
+        situation: previous.situation,
+        domain: previous.domain,
+        ...(previous.strategy ? { strategy: previous.strategy } : {}),
+        success: verdict > 0,
+        ...(previous.memoryIds.length > 0 ? { memoryIds: previous.memoryIds } : {}),
+      });
+    });
+  }
+
+  private async outbound(turn: z.output<typeof BeforeOutboundSchema>, heuristic: TurnAppraisal, outcome: number | null, memoryIds: string[]): Promise<void> {
+    let appraisal = heuristic;
+    if (this.opts.chatModel) {
+      try {
+        appraisal = await appraiseWithModel(this.opts.chatModel, turn, { domain: turn.domain, outcome });
+      } catch (err) {
+        this.incident(err, 'turn appraisal by the chat model', false);
+      }
+    }
+    const { namespace, sessionId } = turn;
+    await this.insula.remember({
+      namespace,
+      content: `User: ${turn.userText}\nAssistant: ${turn.assistantText}`.slice(0, MAX_CONTENT_CHARS),
+      session: sessionId,
+      domain: appraisal.domain,
+      valence: appraisal.valence,
+      importance: Math.min(1, 0.3 + 0.4 * appraisal.arousal + (appraisal.outcome === null ? 0 : 0.2 * Math.abs(appraisal.outcome))),
+      source: 'insula-hooks',
+      metadata: { kind: 'exchange', ...(appraisal.outcome === null ? {} : { outcome: appraisal.outcome }) },
+    });
+    if (!this.insula.hub) return;
+    if (appraisal.valence !== 0 || appraisal.arousal > 0) await this.insula.signal({ source: 'emotion', domain: appraisal.domain, valence: appraisal.valence, arousal: appraisal.arousal }, namespace);
+    // The turn's own outcome (the host's word) trains strategy, somatic markers and the memories used;
+    // tool results train each tool as a strategy of its own.
+    if (outcome !== null) {
+      await this.insula.feedback({
+        namespace,
+        situation: turn.userText || turn.assistantText,
+        domain: appraisal.domain,
+        ...(turn.strategy ? { strategy: turn.strategy } : {}),
+        success: (outcome + 1) / 2,
+        ...(memoryIds.length > 0 ? { memoryIds } : {}),
+      });
+    }
+    for (const e of turn.toolEvents) {
+      await this.insula.feedback({ namespace, domain: appraisal.domain, strategy: `tool:${e.name}`, success: e.ok });
+      if (e.durationMs !== undefined) await this.insula.metric({ metric: `tool.${metricName(e.name)}.ms`, value: e.durationMs, domain: appraisal.domain }, namespace);
+    }
+  }
+
+  private remember(key: string, turn: LastTurn): void {
+    this.lastTurns.delete(key);
+    this.lastTurns.set(key, turn);
+    if (this.lastTurns.size > this.opts.maxSessions) this.lastTurns.delete(this.lastTurns.keys().next().value!);
+  }
+
+  private withTimeout<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HookTimeout(`insula took longer than ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
+    });
+    // The abandoned work may still fail later; that is already counted as this timeout.
+    work.catch(() => undefined);
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Counts an incident; host mistakes (bad input) do not trip the breaker, insula's own failures do. */
+  private incident(err: unknown, where: string, tripsBreaker: boolean): string {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.incidents++;
+    this.lastError = `${where}: ${error.message}`;
+    if (tripsBreaker && !(err instanceof InsulaValidationError)) this.breaker.failure();
+    this.opts.onIncident?.(error, where);
+    return error.message;
+  }
+
+  private degradedInbound(error: string): InboundContext {
+    return {
+      block: '',
+      memories: [],
+      state: { domain: 'general', domainState: null, arousal: 0, systemicAlert: false, deviating: [], confidence: null, incidents: this.incidents, breaker: this.breaker.state },
+      actions: [],
+      generation: null,
+      degraded: true,
+      error,
+    };
+  }
+}
+
+export function createHooks(insula: Insula, options: HookOptions = {}): InsulaHooks {
+  return new InsulaHooks(insula, options);
+}
+
+function sessionKey(namespace: string, sessionId: string): string {
+  return `${namespace}\u001f${sessionId}`;
+}
+
+function receiptOf(a: TurnAppraisal): Pick<OutboundReceipt, 'domain' | 'valence' | 'outcome'> {
+  return { domain: a.domain, valence: a.valence, outcome: a.outcome };
+}
+
+/** A short follow-up ("and the other one?") is recalled together with the message before it. */
+function recallQuery(userText: string, history: readonly { role: string; content: string }[]): string {
+  const text = userText.trim();
+  if (text.length >= 40) return text;
+  const before = [...history].reverse().find((m) => (m.role === 'user' || m.role === 'assistant') && m.content.trim() && m.content.trim() !== text);
+  return `${before ? `${before.content.trim().slice(-400)}\n` : ''}${text}`.trim();
+}
+
+/** The score factors that moved this memory, e.g. "relevance 0.71 (cosine 0.64, bm25 0.80); activation ×1.20". */
+function explain(e: ScoreExplanation): string {
+  const moved = Object.entries(e.multipliers)
+    .filter(([name, value]) => name !== 'total' && Math.abs(value - 1) >= 0.05)
+    .map(([name, value]) => `${name} ×${value.toFixed(2)}`);
+  return [`relevance ${e.relevance.toFixed(2)} (cosine ${e.cosine.toFixed(2)}, bm25 ${e.bm25Normalised.toFixed(2)})`, ...moved].join('; ');
+}
+
+function metricName(toolName: string): string {
+  return toolName.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 48) || 'tool';
+}
