@@ -15,7 +15,7 @@ import type { ScoreExplanation } from '../memory/scoring.js';
 import { DomainSchema, InsulaValidationError, MAX_CONTENT_CHARS, NamespaceSchema, parse, SessionSchema } from '../memory/schema.js';
 import { CircuitBreaker, CircuitBreakerParamsSchema, type BreakerState } from './circuit-breaker.js';
 import { renderBlock, type BlockState } from './render.js';
-import { appraiseTurn, appraiseWithModel, detectDomain, detectVerdict, type TurnAppraisal } from './turn-appraisal.js';
+import { appraiseTurn, appraiseWithModel, detectDomain, detectVerdict, memoriesUsed, type TurnAppraisal } from './turn-appraisal.js';
 
 export const HookOptionsSchema = z
   .object({
@@ -122,15 +122,22 @@ export interface HookHealth {
   pending: number;
 }
 
-/** What the next message may pass a verdict on. */
-interface LastTurn {
-  namespace: string;
-  situation: string;
-  domain: string;
-  strategy: string | undefined;
-  memoryIds: string[];
-  answered: boolean;
-}
+/** A session's last turn: what the next message may pass a verdict on, and what the answer used. */
+export const SessionTurnSchema = z
+  .object({
+    namespace: NamespaceSchema,
+    situation: z.string().max(MAX_CONTENT_CHARS),
+    domain: DomainSchema,
+    strategy: z.string().min(1).max(128).optional(),
+    memoryIds: z.array(z.string().min(1).max(128)).max(100),
+    /** Whether the assistant has answered it (beforeOutbound ran). */
+    answered: z.boolean(),
+    /** The stored exchange: a verdict judges the answer in it too, so a wrong answer is not recalled as fact. */
+    exchangeId: z.string().min(1).max(128).optional(),
+  })
+  .strict();
+export type SessionTurn = z.output<typeof SessionTurnSchema>;
+type LastTurn = SessionTurn;
 
 class HookTimeout extends Error {}
 
@@ -183,15 +190,31 @@ export class InsulaHooks {
     const domain = turn.domain ?? (previous && !previous.answered ? previous.domain : undefined);
     const appraisal = appraiseTurn({ ...turn, outcome, domain });
     if (!this.breaker.allow()) return { queued: false, ...receiptOf(appraisal), degraded: true, error: 'insula circuit breaker is open' };
-    const memoryIds = turn.memoryIds ?? (previous && !previous.answered ? previous.memoryIds : []);
+    const recalled = previous && !previous.answered ? previous.memoryIds : [];
     // With the host's own outcome the turn is judged; otherwise the user's next message may judge it.
-    if (outcome === null) this.remember(key, { namespace: turn.namespace, situation: turn.userText, domain: appraisal.domain, strategy: turn.strategy, memoryIds, answered: true });
+    const judgeable: LastTurn | null =
+      outcome === null ? { namespace: turn.namespace, situation: turn.userText, domain: appraisal.domain, ...(turn.strategy ? { strategy: turn.strategy } : {}), memoryIds: turn.memoryIds ?? recalled, answered: true } : null;
+    if (judgeable) this.remember(key, judgeable);
     else this.lastTurns.delete(key);
     this.queue.enqueue('beforeOutbound', async () => {
-      await this.outbound(turn, appraisal, outcome, memoryIds);
+      const memoryIds = turn.memoryIds ?? (await this.usedInReply(turn, recalled));
+      if (judgeable) judgeable.memoryIds = memoryIds;
+      const exchangeId = await this.outbound(turn, appraisal, outcome, memoryIds);
+      if (judgeable) judgeable.exchangeId = exchangeId;
       this.breaker.success();
     });
     return { queued: true, ...receiptOf(appraisal), degraded: false, error: null };
+  }
+
+  /** The session's last turn, for hosts that run each hook in a fresh process (see `resumeSession`). */
+  sessionTurn(namespace: string, sessionId: string): SessionTurn | null {
+    return this.lastTurns.get(sessionKey(namespace, sessionId)) ?? null;
+  }
+
+  /** Carries a session's last turn over from an earlier process. */
+  resumeSession(sessionId: string, turn: SessionTurn): void {
+    const t = parse(SessionTurnSchema, turn, 'session turn');
+    this.remember(sessionKey(t.namespace, parse(SessionSchema, sessionId, 'sessionId')), t);
   }
 
   health(): HookHealth {
@@ -219,7 +242,8 @@ export class InsulaHooks {
       ? await this.insula.recallWithReport(query, { namespace, k: turn.k ?? this.opts.k, session: sessionId, hubDomain: domain })
       : { results: [], confidence: null, adjustment: null };
     const hubState: HubState | null = hubOn ? await this.insula.state(namespace) : null;
-    const actions = hubOn ? await this.insula.regulate(namespace) : [];
+    // This turn's regulation: actions for its domain and those for the whole agent.
+    const actions = hubOn ? (await this.insula.regulate(namespace)).filter((a) => !('domain' in a) || a.domain === domain || a.domain === null) : [];
     const memories: InboundMemory[] = report.results.map((r) => ({
       id: r.id,
       content: r.content,
@@ -239,7 +263,7 @@ export class InsulaHooks {
       breaker: this.breaker.state,
     };
     const generation = hubState?.generation ?? null;
-    this.remember(key, { namespace, situation: userText, domain, strategy: undefined, memoryIds: memories.map((m) => m.id), answered: false });
+    this.remember(key, { namespace, situation: userText, domain, memoryIds: memories.map((m) => m.id), answered: false });
     return {
       block: renderBlock({ memories, state: hubOn ? state : null, actions, generation }, turn.budgetChars ?? this.opts.budgetChars),
       memories,
@@ -251,6 +275,13 @@ export class InsulaHooks {
     };
   }
 
+  /** Of the memories recalled for the turn, those the reply drew on (see `memoriesUsed`). */
+  private async usedInReply(turn: z.output<typeof BeforeOutboundSchema>, recalled: readonly string[]): Promise<string[]> {
+    if (recalled.length === 0) return [];
+    const memories = await this.insula.store.getMemories(turn.namespace, recalled);
+    return memoriesUsed(memories, turn.userText, turn.assistantText);
+  }
+
   /** A clear verdict in the user's message ("that worked", "still broken") is the outcome of the previous answer. */
   private judgePreviousTurn(key: string, userText: string): void {
     const previous = this.lastTurns.get(key);
@@ -258,6 +289,7 @@ export class InsulaHooks {
     const verdict = detectVerdict(userText);
     if (verdict === null) return;
     this.lastTurns.delete(key);
+    const judged = previous.exchangeId ? [...previous.memoryIds, previous.exchangeId] : previous.memoryIds;
     this.queue.enqueue('verdict', async () => {
       await this.insula.feedback({
         namespace: previous.namespace,
@@ -265,12 +297,13 @@ export class InsulaHooks {
         domain: previous.domain,
         ...(previous.strategy ? { strategy: previous.strategy } : {}),
         success: verdict > 0,
-        ...(previous.memoryIds.length > 0 ? { memoryIds: previous.memoryIds } : {}),
+        ...(judged.length > 0 ? { memoryIds: judged } : {}),
       });
     });
   }
 
-  private async outbound(turn: z.output<typeof BeforeOutboundSchema>, heuristic: TurnAppraisal, outcome: number | null, memoryIds: string[]): Promise<void> {
+  /** Stores the exchange and feeds the hub; returns the stored exchange's id. */
+  private async outbound(turn: z.output<typeof BeforeOutboundSchema>, heuristic: TurnAppraisal, outcome: number | null, memoryIds: string[]): Promise<string> {
     let appraisal = heuristic;
     if (this.opts.chatModel) {
       try {
@@ -280,7 +313,7 @@ export class InsulaHooks {
       }
     }
     const { namespace, sessionId } = turn;
-    await this.insula.remember({
+    const { id: exchangeId } = await this.insula.remember({
       namespace,
       content: `User: ${turn.userText}\nAssistant: ${turn.assistantText}`.slice(0, MAX_CONTENT_CHARS),
       session: sessionId,
@@ -290,7 +323,7 @@ export class InsulaHooks {
       source: 'insula-hooks',
       metadata: { kind: 'exchange', ...(appraisal.outcome === null ? {} : { outcome: appraisal.outcome }) },
     });
-    if (!this.insula.hub) return;
+    if (!this.insula.hub) return exchangeId;
     if (appraisal.valence !== 0 || appraisal.arousal > 0) await this.insula.signal({ source: 'emotion', domain: appraisal.domain, valence: appraisal.valence, arousal: appraisal.arousal }, namespace);
     // The turn's own outcome (the host's word) trains strategy, somatic markers and the memories used;
     // tool results train each tool as a strategy of its own.
@@ -308,6 +341,7 @@ export class InsulaHooks {
       await this.insula.feedback({ namespace, domain: appraisal.domain, strategy: `tool:${e.name}`, success: e.ok });
       if (e.durationMs !== undefined) await this.insula.metric({ metric: `tool.${metricName(e.name)}.ms`, value: e.durationMs, domain: appraisal.domain }, namespace);
     }
+    return exchangeId;
   }
 
   private remember(key: string, turn: LastTurn): void {

@@ -5,6 +5,8 @@ export {
   createHooks,
   HookOptionsSchema,
   InsulaHooks,
+  SessionTurnSchema,
+  type SessionTurn,
   type BeforeInboundInput,
   type BeforeOutboundInput,
   type HookHealth,

@@ -49,10 +49,8 @@ function stateLines(s: BlockState, actions: readonly RegulationAction[], generat
       .filter(([, v]) => v.trials >= 1)
       .map(([name, v]) => `${name} ${Math.round(v.successRate * 100)}%`)
       .join(', ');
-    lines.push(
-      `- ${s.domain}: valence ${signed(d.valence)} ${arrow(d.valenceTrend)}, success rate ${Math.round(d.successRate * 100)}%` +
-        `${strategies ? ` (${strategies})` : ''}, anomaly ${d.anomaly.toFixed(2)}, alignment ${signed(d.alignment)}`,
-    );
+    const success = d.outcomes >= 1 ? `, success rate ${Math.round(d.successRate * 100)}%${strategies ? ` (${strategies})` : ''}` : '';
+    lines.push(`- ${s.domain}: valence ${signed(d.valence)} ${arrow(d.valenceTrend)}${success}, anomaly ${d.anomaly.toFixed(2)}, alignment ${signed(d.alignment)}`);
   }
   if (s.confidence !== null) lines.push(`- recall confidence: ${s.confidence.toFixed(2)}`);
   lines.push(`- global arousal: ${s.arousal.toFixed(2)}${s.systemicAlert ? ' — systemic alert: several signals deviate together' : ''}`);

@@ -125,3 +125,24 @@ export async function appraiseWithModel(model: ChatModelLike, turn: { userText: 
   const a = parseJsonReply(messageText(reply.content), ModelAppraisalSchema);
   return { ...a, ...Object.fromEntries(Object.entries(fixed).filter(([, v]) => v !== undefined && v !== null)) };
 }
+
+const FUNCTION_WORDS = new Set(['user', 'assistant', 'that', 'this', 'with', 'from', 'what', 'when', 'where', 'which', 'have', 'your', 'they', 'them', 'then', 'there', 'their', 'about', 'would', 'could', 'should', 'will', 'just', 'been', 'were', 'into', 'also', 'than', 'only', 'some', 'remember']);
+
+function distinctiveWords(text: string): Set<string> {
+  return new Set(words(text).filter((w) => w.length >= 4 && !FUNCTION_WORDS.has(w)));
+}
+
+/**
+ * The recalled memories a reply drew on: those sharing a distinctive word with the reply that the
+ * question did not already contain. Credit and blame go to them; when no memory shows in the reply,
+ * to all of them.
+ */
+export function memoriesUsed(recalled: ReadonlyArray<{ id: string; content: string }>, question: string, reply: string): string[] {
+  const asked = distinctiveWords(question);
+  const answered = [...distinctiveWords(reply)].filter((w) => !asked.has(w));
+  const used = recalled.filter((m) => {
+    const inMemory = distinctiveWords(m.content);
+    return answered.some((w) => inMemory.has(w));
+  });
+  return (used.length > 0 ? used : recalled).map((m) => m.id);
+}

@@ -164,7 +164,8 @@ export class InteroceptiveHub {
     const p = this.params;
     const d = this.domain(s, sig.domain, sig.time);
     d.events++;
-    feelValence(d, sig.valence, sig.arousal, p.emotion);
+    // Recall confidence is metacognition, not affect: it must not colour how the domain feels.
+    if (sig.source !== 'confidence') feelValence(d, sig.valence, sig.arousal, p.emotion);
     d.anomaly *= p.decay;
     if (sig.source === 'anomaly' || sig.source === 'host') d.anomaly = Math.max(d.anomaly, sig.arousal);
     if (sig.source === 'alignment') updateBaseline(d.alignment, sig.valence, p.baselineRate);

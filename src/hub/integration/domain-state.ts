@@ -71,6 +71,8 @@ export interface DomainView {
   anomaly: number;
   /** Windowed success rate over all strategies, 0..1 (0.5 = no evidence). */
   successRate: number;
+  /** Effective number of outcomes behind successRate (discounted by the window). */
+  outcomes: number;
   /** Per strategy: windowed success rate and effective number of trials in the window. */
   strategies: Record<string, { successRate: number; trials: number; changes: number }>;
   /** Mean alignment with the drives, −1..1 (0 = neutral or no drives). */
@@ -89,6 +91,7 @@ export function viewDomain(d: DomainState): DomainView {
     valenceTrend: valenceTrend(d.emotion),
     anomaly: d.anomaly,
     successRate: armRate(d.overall),
+    outcomes: d.overall.trials,
     strategies,
     alignment: d.alignment.count > 0 ? d.alignment.mean : 0,
     confidence: d.confidence.count > 0 ? d.confidence.mean : 0,

@@ -48,11 +48,17 @@ function stderr(a: ArmState): number {
 export function bestAlternative(arms: ReadonlyMap<string, ArmState>, excluding: string | null): { name: string; rate: number } | null {
   let best: { name: string; rate: number; value: number } | null = null;
   for (const [name, a] of arms) {
-    if (name === excluding) continue;
+    if (name === excluding || (excluding !== null && family(name) !== family(excluding))) continue;
     const value = armRate(a) + Math.sqrt(0.5 / (a.trials + 1));
     if (!best || value > best.value) best = { name, rate: armRate(a), value };
   }
   return best && { name: best.name, rate: best.rate };
+}
+
+/** Strategies compete within their family: `tool:grep` against other tools, plain names against plain names. */
+function family(strategy: string): string {
+  const colon = strategy.indexOf(':');
+  return colon < 0 ? '' : strategy.slice(0, colon);
 }
 
 /** Strategies currently failing: trailing the best alternative by more than shiftZ standard errors, or freshly dropped. */
@@ -62,7 +68,9 @@ export function failingStrategies(d: DomainState, p: RegulationParams): Array<Ex
     if (a.streak >= 0) continue; // only what is failing now
     const rate = armRate(a);
     let bestOther: { name: string; a: ArmState } | null = null;
-    for (const [other, b] of d.arms) if (other !== name && (!bestOther || armRate(b) > armRate(bestOther.a))) bestOther = { name: other, a: b };
+    for (const [other, b] of d.arms) {
+      if (other !== name && family(other) === family(name) && (!bestOther || armRate(b) > armRate(bestOther.a))) bestOther = { name: other, a: b };
+    }
     const trailing = bestOther !== null && armRate(bestOther.a) - rate > p.shiftZ * Math.hypot(stderr(a), stderr(bestOther.a));
     const alternative = bestAlternative(d.arms, name);
     // A detected drop counts while it is fresh and something else looks better.
@@ -125,7 +133,10 @@ export function regulate(input: RegulationInput, p: RegulationParams): Regulatio
         widen: Math.round(p.widen * g.recallDepth * 100) / 100,
         lowerThreshold: true,
         addLexical: true,
-        reason: `recall confidence ${d.lastConfidence!.toFixed(2)} is below this domain's usual ${d.confidence.mean.toFixed(2)}`,
+        reason:
+          d.confidence.count < p.coldStart
+            ? `recall confidence ${d.lastConfidence!.toFixed(2)} is below ${p.coldConfidence} (too few recalls in this domain for its own baseline yet)`
+            : `recall confidence ${d.lastConfidence!.toFixed(2)} is below this domain's usual ${d.confidence.mean.toFixed(2)}`,
       });
       const gut = input.gut.get(domain) ?? 0;
       if (gut < -0.3 || levels.cortisol > 0.6) {
