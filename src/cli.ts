@@ -58,6 +58,19 @@ program
   });
 
 program
+  .command('mcp')
+  .description('MCP server over stdio, or Streamable HTTP with --http (options: insula mcp --help)')
+  .helpOption(false)
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .action(async (_options: unknown, command: Command) => {
+    const { runMcpCli } = await import('./mcp/command.js');
+    // Options given after `mcp` win over the global ones (commander keeps the last of a repeated option).
+    const g = globals();
+    await runMcpCli(['--path', g.path, '--embedder', g.embedder, ...command.args]);
+  });
+
+program
   .command('hook')
   .description('Claude Code hook: reads the event JSON on stdin (UserPromptSubmit, PostToolUse, PostToolUseFailure, Stop); always exits 0')
   .option('--namespace <name>', 'namespace for this project', 'claude-code')

@@ -118,6 +118,7 @@ export class Insula {
   readonly hub: InteroceptiveHub | null;
   private readonly hubLoaded = new Set<string>();
   private readonly hubDirty = new Set<string>();
+  private readonly hubListeners = new Set<(namespace: string) => void>();
 
   private constructor(
     readonly store: GraphStore,
@@ -126,7 +127,28 @@ export class Insula {
   ) {
     this.background = new BackgroundQueue((err, where) => this.opts.onError?.(err, where));
     this.hub = opts.hub === false ? null : new InteroceptiveHub(opts.hub);
-    if (this.hub) this.hub.onChange = (ns) => this.scheduleHubSave(ns);
+    if (this.hub) {
+      this.hub.onChange = (ns) => {
+        this.scheduleHubSave(ns);
+        this.hubChanged(ns);
+      };
+    }
+  }
+
+  /** Calls `listener` after every change to a namespace's hub state, its deletion included; returns the unsubscribe. */
+  onHubChange(listener: (namespace: string) => void): () => void {
+    this.hubListeners.add(listener);
+    return () => this.hubListeners.delete(listener);
+  }
+
+  private hubChanged(namespace: string): void {
+    for (const listener of this.hubListeners) {
+      try {
+        listener(namespace);
+      } catch (err) {
+        this.opts.onError?.(err instanceof Error ? err : new Error(String(err)), 'hub change listener');
+      }
+    }
   }
 
   /** Loads a namespace's persisted hub state on first use. */
@@ -465,7 +487,9 @@ export class Insula {
     this.hub?.dropNamespace(ns);
     this.hubLoaded.delete(ns);
     // Saves queued before the drop find no state for the namespace and write nothing.
-    return this.store.deleteNamespace(ns);
+    const deleted = await this.store.deleteNamespace(ns);
+    if (this.hub) this.hubChanged(ns);
+    return deleted;
   }
 
   async consolidate(options: ConsolidationOptions = {}): Promise<ConsolidationReport[]> {

@@ -25,9 +25,10 @@ afterEach(() => cleanup());
 const cli = (...args: string[]) => ['--import', 'tsx', 'src/mcp/cli.ts', '--path', join(dir, 'db.kuzu'), '--embedder', 'glove', ...args];
 
 describe('insula-mcp CLI', () => {
-  it('serves the SDK client: tools, a store and recall, the state resource and the prompt', async () => {
+  it('serves the SDK client as `insula mcp`: tools, a store and recall, the state resource and the prompt', async () => {
     const client = new Client({ name: 'stdio-test', version: '0' });
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: cli(), cwd: ROOT, stderr: 'pipe' }));
+    const insulaMcp = ['--import', 'tsx', 'src/cli.ts', '--path', join(dir, 'db.kuzu'), '--embedder', 'glove', 'mcp'];
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: insulaMcp, cwd: ROOT, stderr: 'pipe' }));
     try {
       expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(TOOLS);
       const stored = await client.callTool({ name: 'store', arguments: { content: 'The build server lives in rack 4.', namespace: 'infra' } });

@@ -3,7 +3,7 @@
  * reports every single update (each signal, recall, admission), so changes are coalesced: a
  * listener hears at most once per window, at the end of it.
  */
-import type { InteroceptiveHub } from '../hub/hub.js';
+import type { Insula } from '../insula.js';
 
 const CHANGE_WINDOW_MS = 100;
 
@@ -11,23 +11,18 @@ export class HubChanges {
   private readonly listeners = new Map<string, Set<() => void>>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
 
-  private constructor(hub: InteroceptiveHub) {
-    // The hub has one onChange slot and Insula uses it to schedule persistence: keep that call first.
-    const persist = hub.onChange;
-    hub.onChange = (namespace) => {
-      persist(namespace);
-      this.changed(namespace);
-    };
+  private constructor(mem: Insula) {
+    mem.onHubChange((namespace) => this.changed(namespace));
   }
 
-  private static readonly byHub = new WeakMap<InteroceptiveHub, HubChanges>();
+  private static readonly byInsula = new WeakMap<Insula, HubChanges>();
 
-  /** One observer per hub, however many MCP sessions share it. */
-  static of(hub: InteroceptiveHub): HubChanges {
-    let changes = HubChanges.byHub.get(hub);
+  /** One observer per Insula, however many MCP sessions share it. */
+  static of(mem: Insula): HubChanges {
+    let changes = HubChanges.byInsula.get(mem);
     if (!changes) {
-      changes = new HubChanges(hub);
-      HubChanges.byHub.set(hub, changes);
+      changes = new HubChanges(mem);
+      HubChanges.byInsula.set(mem, changes);
     }
     return changes;
   }

@@ -116,7 +116,7 @@ function registerStateSubscriptions(server: McpServer, mem: Insula, template: Re
     if (!subscriptions.has(uri)) {
       subscriptions.set(
         uri,
-        HubChanges.of(mem.hub).subscribe(namespace, () => {
+        HubChanges.of(mem).subscribe(namespace, () => {
           // A session that went away just misses the notification.
           low.sendResourceUpdated({ uri }).catch(() => undefined);
         }),

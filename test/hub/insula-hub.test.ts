@@ -4,6 +4,16 @@ import { useTestInsula } from '../helpers.js';
 describe('hub inside the memory core', () => {
   const ctx = useTestInsula();
 
+  it('tells listeners about every hub change, the deletion of a namespace included, until they unsubscribe', async () => {
+    const heard: string[] = [];
+    const unsubscribe = ctx.mem.onHubChange((ns) => heard.push(ns));
+    await ctx.mem.signal({ source: 'emotion', valence: 0.2 }, 'a');
+    await ctx.mem.forgetNamespace('a');
+    unsubscribe();
+    await ctx.mem.signal({ source: 'emotion', valence: 0.2 }, 'b');
+    expect(heard).toEqual(['a', 'a']);
+  });
+
   it('persists hub state per namespace and restores it exactly on reopen', async () => {
     await ctx.mem.signal({ source: 'emotion', domain: 'coding', valence: -0.4, arousal: 0.7, time: 1 });
     for (let i = 0; i < 30; i++) await ctx.mem.feedback({ domain: 'coding', strategy: 'tdd', success: i % 4 !== 0 });
