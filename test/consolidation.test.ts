@@ -81,6 +81,20 @@ describe('consolidation', () => {
     expect(await t.mem.store.countMemories('default')).toBe(2);
   });
 
+  it('never merges a pinned memory away: the pinned one survives, two pinned both stay', async () => {
+    const now = Date.now();
+    const [older] = await t.mem.rememberMany([{ content: 'The backup key is in the blue safe.' }], now);
+    const [pinned] = await t.mem.rememberMany([{ content: 'The backup key is in the blue safe!', pinned: true }], now + 1000);
+    const [report] = await t.mem.consolidate({ namespace: 'default', now: now + 5000, replay: 0 });
+    expect(report!.merged).toBe(1);
+    expect(await t.mem.get(older!.id)).toBeNull();
+    expect(await t.mem.get(pinned!.id)).not.toBeNull();
+    await t.mem.rememberMany([{ content: 'The backup key is in the blue safe.', pinned: true }], now + 6000);
+    const [again] = await t.mem.consolidate({ namespace: 'default', now: now + 9000, replay: 0 });
+    expect(again!.merged).toBe(0);
+    expect(await t.mem.store.countMemories('default')).toBe(2);
+  });
+
   it('synthesises insights with a LangChain chat model and exports QA pairs as JSONL', async () => {
     const now = Date.now();
     await t.mem.rememberMany(

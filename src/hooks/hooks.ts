@@ -150,7 +150,7 @@ export class InsulaHooks {
   private lastError: string | null = null;
 
   constructor(
-    private readonly insula: Insula,
+    readonly insula: Insula,
     options: HookOptions = {},
     clock: () => number = Date.now,
   ) {

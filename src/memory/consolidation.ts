@@ -169,7 +169,7 @@ export async function consolidateNamespace(
 
 /**
  * Near-duplicates found through the vector index (never pairwise over the namespace). The older
- * memory survives and absorbs the newer one's accesses, strength, importance and links.
+ * memory (or the pinned one) survives and absorbs the other's accesses, strength, importance and links.
  */
 async function mergeDuplicates(
   ctx: ConsolidationContext,
@@ -195,7 +195,10 @@ async function mergeDuplicates(
         const other = byId.get(hit.id);
         if (!other || other.id === m.id || removed.has(other.id) || hit.score < threshold) continue;
         if (wordOverlap(m.content, other.content) < 0.8) continue;
-        const [survivor, duplicate] = other.createdAt < m.createdAt || (other.createdAt === m.createdAt && other.id < m.id) ? [other, m] : [m, other];
+        // A pinned memory is never merged away: it survives, and two pinned memories both stay.
+        if (m.pinned && other.pinned) continue;
+        const otherSurvives = other.pinned || (!m.pinned && (other.createdAt < m.createdAt || (other.createdAt === m.createdAt && other.id < m.id)));
+        const [survivor, duplicate] = otherSurvives ? [other, m] : [m, other];
         await absorb(ctx, namespace, survivor, duplicate, now);
         removed.add(duplicate.id);
         merged++;
