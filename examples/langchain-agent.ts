@@ -20,7 +20,7 @@ const mem = await Insula.open({ path: join(dir, 'memory.kuzu'), embedder: { kind
 const hooks = createHooks(mem, { budgetChars: 1500 });
 /** A scripted chat model; createAgent wants one that can bind tools, and this one calls none. */
 class ScriptedModel extends FakeListChatModel {
-  bindTools() {
+  override bindTools() {
     return this;
   }
 }
