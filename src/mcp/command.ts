@@ -19,6 +19,10 @@ const CliSchema = z
     token: z.string().optional(),
     allowedOrigin: z.array(z.string()).default([]),
     allowedHost: z.array(z.string()).default([]),
+    maxBody: z.coerce.number<string>().int().positive(),
+    // Seconds here, milliseconds in the library options: the range is checked in the unit typed.
+    sessionIdle: z.coerce.number<string>().min(1, 'sessionIdle: at least 1 second').max(604_800, 'sessionIdle: at most 604800 seconds (7 days)'),
+    maxSessions: z.coerce.number<string>().int().positive(),
   })
   .strict();
 
@@ -34,6 +38,9 @@ export async function runMcpCli(argv: readonly string[]): Promise<void> {
     .option('--token <token>', 'bearer token HTTP clients must send (default: $INSULA_MCP_TOKEN)', process.env.INSULA_MCP_TOKEN || undefined)
     .option('--allowed-origin <origin...>', 'browser origins allowed besides this machine (e.g. http://localhost:6274)')
     .option('--allowed-host <host...>', 'Host header names allowed besides loopback and the bind address')
+    .option('--max-body <bytes>', 'largest HTTP request body (413 beyond it)', '1048576')
+    .option('--session-idle <seconds>', 'close an HTTP session after this long without requests', '1800')
+    .option('--max-sessions <n>', 'HTTP sessions open at once (503 beyond them)', '100')
     .parse(argv, { from: 'user' });
 
   let opts: z.output<typeof CliSchema>;
@@ -42,7 +49,20 @@ export async function runMcpCli(argv: readonly string[]): Promise<void> {
   try {
     opts = parse(CliSchema, program.opts(), 'options');
     http = opts.http
-      ? parse(McpHttpOptionsSchema, { port: opts.port, host: opts.host, token: opts.token, allowedOrigins: opts.allowedOrigin, allowedHosts: opts.allowedHost }, 'HTTP options')
+      ? parse(
+          McpHttpOptionsSchema,
+          {
+            port: opts.port,
+            host: opts.host,
+            token: opts.token,
+            allowedOrigins: opts.allowedOrigin,
+            allowedHosts: opts.allowedHost,
+            maxBodyBytes: opts.maxBody,
+            sessionIdleMs: Math.round(opts.sessionIdle * 1000),
+            maxSessions: opts.maxSessions,
+          },
+          'HTTP options',
+        )
       : undefined;
   } catch (err) {
     if (err instanceof InsulaValidationError) fail(err.message, 2);
