@@ -40,6 +40,14 @@ if (args.ablate && !ABLATIONS[args.ablate]) throw new Error(`--ablate: one of ${
 
 const KS = [1, 5, 10, 20] as const;
 
+/**
+ * Fixed clock, as in bench/efficacy/low-confidence.ts: every turn is stored at one instant and every
+ * question asked an hour later, so the ACT-R and forgetting-curve factors are the same for all
+ * memories and the figures do not depend on how long ingestion and the earlier questions took.
+ */
+const STORED_AT = Date.UTC(2026, 0, 1);
+const ASKED_AT = STORED_AT + 3_600_000;
+
 /** "1:56 pm on 8 May, 2023" → epoch ms. */
 function parseSessionDate(text: string): number {
   const m = /(\d{1,2}):(\d{2})\s*(am|pm)\s+on\s+(\d{1,2})\s+(\w+),?\s+(\d{4})/i.exec(text);
@@ -82,6 +90,7 @@ try {
           occurredAt: when,
           metadata: { diaId: t.dia_id },
         })),
+        STORED_AT,
       );
       stored.forEach((s, i) => idToDia.set(s.id, turns[i]!.dia_id));
     }
@@ -92,11 +101,11 @@ try {
     bar.start(qas.length, 0);
     for (const qa of qas) {
       const evidence = evidenceIds(qa.evidence ?? [], valid);
-      const report = await mem.recallWithReport(qa.question, { namespace: ns, k: 20, recordAccess: false });
+      const report = await mem.recallWithReport(qa.question, { namespace: ns, k: 20, recordAccess: false, now: ASKED_AT });
       const ranked = report.results.map((r) => idToDia.get(r.id)!);
       if (report.adjustment) {
         // Efficacy scenario 3: the same question without the hub's retrieval adjustment.
-        const plain = await mem.recall(qa.question, { namespace: ns, k: 20, recordAccess: false, regulate: false });
+        const plain = await mem.recall(qa.question, { namespace: ns, k: 20, recordAccess: false, regulate: false, now: ASKED_AT });
         const recall10 = (ids: string[]) => evidence.filter((e) => new Set(ids.slice(0, 10)).has(e)).length / evidence.length;
         lowConfidence.count++;
         lowConfidence.adjusted += recall10(ranked);

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Embedder } from '../native/embedder.js';
-import { BackgroundQueue } from './background.js';
+import { BackgroundQueue, Lane } from './background.js';
 import { createEmbedder, EmbedderChoiceSchema } from './embedders.js';
 import {
   addTriples,
@@ -31,6 +31,7 @@ import { recallFromStore, type RecallResult } from './memory/recall.js';
 import {
   ForgetOptionsSchema,
   InsulaValidationError,
+  MemoryIdSchema,
   MemoryInputSchema,
   NamespaceSchema,
   parse,
@@ -40,9 +41,9 @@ import {
   type MemoryInput,
   type RecallOptions,
 } from './memory/schema.js';
-import { ScoringParamsSchema } from './memory/scoring.js';
+import { normalise, ScoringParamsSchema } from './memory/scoring.js';
 import { namespaceMetaKey, pairKey, type GraphStore, type NewMemory, type StoredMemory, type StoredTriple } from './memory/store.js';
-import { HubParamsSchema, InteroceptiveHub, type FeedbackEffect, type FeedbackInput, type HubState, type RecallObservation } from './hub/hub.js';
+import { FeedbackInputSchema, HubParamsSchema, InteroceptiveHub, type FeedbackEffect, type FeedbackInput, type HubState, type RecallObservation } from './hub/hub.js';
 import type { RegulationAction } from './hub/regulation/actions.js';
 import type { HostMetricInput, InteroceptiveSignalInput } from './hub/signals/signal.js';
 
@@ -67,6 +68,19 @@ export const InsulaOptionsSchema = z
     hub: z.union([z.literal(false), HubParamsSchema]).prefault({}),
     /** Called for contained background failures. */
     onError: z.custom<(error: Error, where: string) => void>((v) => typeof v === 'function').optional(),
+    /** Sessions whose working memory is kept; past this, the least recently used session's is dropped. */
+    maxSessions: z.number().int().min(1).max(10_000_000).default(10_000),
+    /** Recalls whose access records may wait for the background queue; past this, the oldest are dropped (counted). */
+    maxPendingRetrievals: z.number().int().min(1).max(10_000_000).default(10_000),
+    /** Tasks the background queue holds; past this, Hebbian co-admission and extraction are dropped (counted). */
+    maxQueued: z.number().int().min(1).max(10_000_000).default(10_000),
+    /**
+     * A namespace's hub state is written this long after its first unsaved change (flush() and
+     * close() write at once): a save rewrites the whole state (up to about 1 MB), and under a
+     * steady stream of signals saving per change meant one such write after another. A crash
+     * loses at most this much hub history.
+     */
+    hubSaveDelayMs: z.number().int().min(0).max(60_000).default(500),
   })
   .strict();
 export type InsulaOptions = z.input<typeof InsulaOptionsSchema>;
@@ -79,13 +93,15 @@ export interface RememberResult {
   displaced: WorkingMemoryItem[];
 }
 
-const InsulaFeedbackSchema = z
-  .object({
-    namespace: NamespaceSchema.default('default'),
-    /** The situation (e.g. the user's message): keys somatic markers by its embedding. */
-    situation: z.string().min(1).max(8192).optional(),
-  })
-  .loose();
+// Every field is parsed here, before the hub changes: a rejected call changes nothing (and a
+// loose schema would have let a `__proto__` key through as the result's prototype).
+const InsulaFeedbackSchema = FeedbackInputSchema.extend({
+  namespace: NamespaceSchema.default('default'),
+  /** The situation (e.g. the user's message): keys somatic markers by its embedding. */
+  situation: z.string().min(1).max(8192).optional(),
+  /** Reinforcement's bound (50). */
+  memoryIds: z.array(MemoryIdSchema).max(50).optional(),
+}).strict();
 
 export interface RecallReport {
   results: RecallResult[];
@@ -111,13 +127,27 @@ export function defaultStorePath(): string {
 
 export class Insula {
   private readonly background: BackgroundQueue;
+  /**
+   * Read-modify-writes of stored state (access records, importance, link weights, consolidation)
+   * run one at a time: two of them interleaving would each write back what it read, and one
+   * update would be lost.
+   */
+  private readonly stateLane = new Lane();
+  /** Per session (namespace\u001fsession), least recently used first (Map order). */
   private readonly workingMemories = new Map<string, WorkingMemoryState>();
   private readonly pendingRetrievals: Retrieval[] = [];
   private drainQueued = false;
+  /** Bookkeeping dropped because a queue was full. */
+  private dropped = 0;
   /** The interoceptive hub, or null when the options turned it off. */
   readonly hub: InteroceptiveHub | null;
   private readonly hubLoaded = new Set<string>();
+  /** Namespaces with changes not yet in a queued save. */
   private readonly hubDirty = new Set<string>();
+  /** Pending delayed saves (see hubSaveDelayMs). */
+  private readonly hubSaveTimers = new Map<string, NodeJS.Timeout>();
+  /** Namespaces whose last hub save failed or was refused: flush() and close() write them again. */
+  private readonly hubUnsaved = new Set<string>();
   private readonly hubListeners = new Set<(namespace: string) => void>();
 
   private constructor(
@@ -125,7 +155,7 @@ export class Insula {
     readonly embedder: Embedder,
     private readonly opts: z.output<typeof InsulaOptionsSchema>,
   ) {
-    this.background = new BackgroundQueue((err, where) => this.opts.onError?.(err, where));
+    this.background = new BackgroundQueue((err, where) => this.opts.onError?.(err, where), opts.maxQueued);
     this.hub = opts.hub === false ? null : new InteroceptiveHub(opts.hub);
     if (this.hub) {
       this.hub.onChange = (ns) => {
@@ -146,7 +176,7 @@ export class Insula {
       try {
         listener(namespace);
       } catch (err) {
-        this.opts.onError?.(err instanceof Error ? err : new Error(String(err)), 'hub change listener');
+        this.background.contain(err, 'hub change listener');
       }
     }
   }
@@ -158,28 +188,69 @@ export class Insula {
     if (!this.hubLoaded.has(namespace)) {
       const json = await this.store.getMeta(namespaceMetaKey(namespace, 'hub'));
       if (!this.hubLoaded.has(namespace)) {
-        if (json !== null && !hub.has(namespace)) hub.restore(namespace, json);
+        if (json !== null && !hub.has(namespace)) {
+          try {
+            hub.restore(namespace, json);
+          } catch (err) {
+            // A damaged snapshot must not lock the namespace out of every later call: it starts
+            // afresh, the failure is counted, and the damaged text is kept aside for inspection.
+            this.background.contain(err, 'hub restore');
+            this.background.enqueue('hub restore', () => this.store.setMeta(namespaceMetaKey(namespace, 'hub-damaged'), json));
+          }
+        }
         this.hubLoaded.add(namespace);
       }
     }
     return hub;
   }
 
-  /** Hub state is written in the background, once per burst of changes. */
+  /** Hub state is written in the background, once per burst of changes (at most one per hubSaveDelayMs). */
   private scheduleHubSave(namespace: string): void {
     if (this.hubDirty.has(namespace)) return;
     this.hubDirty.add(namespace);
-    this.background.enqueue('hub-save', async () => {
+    const timer = setTimeout(() => this.queueHubSave(namespace), this.opts.hubSaveDelayMs);
+    // A pending save must not keep a finished process alive; close() writes it.
+    timer.unref();
+    this.hubSaveTimers.set(namespace, timer);
+  }
+
+  private queueHubSave(namespace: string): void {
+    clearTimeout(this.hubSaveTimers.get(namespace));
+    this.hubSaveTimers.delete(namespace);
+    if (!this.background.enqueue('hub-save', () => this.saveHub(namespace))) {
       this.hubDirty.delete(namespace);
-      if (this.hub?.has(namespace)) await this.store.setMeta(namespaceMetaKey(namespace, 'hub'), this.hub.snapshot(namespace));
-    });
+      this.hubUnsaved.add(namespace);
+    }
+  }
+
+  private async saveHub(namespace: string): Promise<void> {
+    this.hubDirty.delete(namespace);
+    if (!this.hub?.has(namespace)) return;
+    this.hubUnsaved.add(namespace);
+    await this.store.setMeta(namespaceMetaKey(namespace, 'hub'), this.hub.snapshot(namespace));
+    this.hubUnsaved.delete(namespace);
+  }
+
+  /** Queues optional bookkeeping; a full queue drops it (counted in backgroundStatus.dropped). */
+  private defer(label: string, task: () => Promise<void>): void {
+    if (!this.background.enqueue(label, task)) this.dropped++;
+  }
+
+  /** The embedder's vectors, checked: a short or non-finite vector would corrupt the vector index and the hub's markers. */
+  private async embed(texts: string[]): Promise<Float32Array[]> {
+    const vectors = await this.embedder.embed(texts);
+    if (vectors.length !== texts.length || vectors.some((v) => v.length !== this.embedder.dims || !v.every(Number.isFinite))) {
+      throw new Error(`embedder ${this.embedder.name} returned a malformed result: expected ${texts.length} vectors of ${this.embedder.dims} finite numbers`);
+    }
+    return vectors;
   }
 
   static async open(options: InsulaOptions = {}): Promise<Insula> {
     const opts = parse(InsulaOptionsSchema, options, 'insula options');
     const embedder = await createEmbedder(opts.embedder);
+    let opened: KuzuGraphStore | undefined;
     try {
-      const store = opts.store ?? (await KuzuGraphStore.open({ path: opts.path ?? defaultStorePath(), dims: embedder.dims }));
+      const store = opts.store ?? (opened = await KuzuGraphStore.open({ path: opts.path ?? defaultStorePath(), dims: embedder.dims }));
       if (store.dims !== embedder.dims) throw new Error(`store holds ${store.dims}-d embeddings but embedder ${embedder.name} gives ${embedder.dims}`);
       const storedEmbedder = await store.getMeta('embedder');
       if (storedEmbedder === null) await store.setMeta('embedder', embedder.name);
@@ -189,14 +260,30 @@ export class Insula {
       }
       return new Insula(store, embedder, opts);
     } catch (err) {
+      // A store opened here must not stay locked (and registered as open) after a failed open.
+      await opened?.close();
       await embedder.close();
       throw err;
     }
   }
 
-  /** Background tasks not yet run, and contained failures so far. */
-  get backgroundStatus(): { pending: number; failures: number; lastError: string | null } {
-    return { pending: this.background.pending, failures: this.background.failures, lastError: this.background.lastError?.message ?? null };
+  /**
+   * Background tasks not yet run, contained failures so far, bookkeeping dropped by a full queue,
+   * and namespaces whose hub state is not yet written (a failed save; flush() retries it).
+   */
+  get backgroundStatus(): { pending: number; failures: number; lastError: string | null; dropped: number; unsavedHubs: number } {
+    return {
+      pending: this.background.pending,
+      failures: this.background.failures,
+      lastError: this.background.lastError?.message ?? null,
+      dropped: this.dropped,
+      unsavedHubs: this.hubUnsaved.size,
+    };
+  }
+
+  /** Sizes of the in-process structures that grow with use; each has a cap (docs/reliability.md, "Bounded resources"). */
+  get resources(): { workingMemorySessions: number; pendingRetrievals: number; queued: number; hubNamespaces: number } {
+    return { workingMemorySessions: this.workingMemories.size, pendingRetrievals: this.pendingRetrievals.length, queued: this.background.pending, hubNamespaces: this.hubLoaded.size };
   }
 
   async remember(input: MemoryInput): Promise<RememberResult> {
@@ -206,6 +293,8 @@ export class Insula {
 
   /** Stores a batch in one transaction with one embedding pass; all-or-nothing validation. */
   async rememberMany(inputs: readonly MemoryInput[], now = Date.now()): Promise<RememberResult[]> {
+    parse(z.array(z.unknown()), inputs, 'memories');
+    now = parse(TimeSchema, now, 'now');
     const records = inputs.map((input, i) => parse(MemoryInputSchema, input, inputs.length > 1 ? `memory [${i}]` : 'memory'));
     for (const [i, r] of records.entries()) {
       if (r.embedding && r.embedding.length !== this.embedder.dims) {
@@ -214,8 +303,9 @@ export class Insula {
       }
     }
     const toEmbed = records.map((r, i) => ({ r, i })).filter(({ r }) => !r.embedding);
-    const vectors = toEmbed.length > 0 ? await this.embedder.embed(toEmbed.map(({ r }) => r.content)) : [];
-    const embeddings: Float32Array[] = records.map((r) => (r.embedding ? Float32Array.from(r.embedding) : new Float32Array(0)));
+    const vectors = toEmbed.length > 0 ? await this.embed(toEmbed.map(({ r }) => r.content)) : [];
+    // A caller's embedding is scaled to unit length like the embedder's: the hub and recall score with dot products.
+    const embeddings: Float32Array[] = records.map((r) => (r.embedding ? normalise(Float32Array.from(r.embedding)) : new Float32Array(0)));
     toEmbed.forEach(({ i }, j) => (embeddings[i] = vectors[j]!));
 
     const rows: NewMemory[] = records.map((r, i) => ({
@@ -255,7 +345,7 @@ export class Insula {
     }
     // One deferred Hebbian update per namespace and batch, not one per memory.
     for (const [namespace, pairs] of coAdmitted) {
-      if (pairs.length > 0) this.background.enqueue('co-admission', () => this.strengthenPairs(namespace, pairs, now, undefined));
+      if (pairs.length > 0) this.defer('co-admission', () => this.stateLane.run(() => this.strengthenPairs(namespace, pairs, now, undefined)));
     }
     return results;
   }
@@ -286,7 +376,9 @@ export class Insula {
       state = update.state;
       displaced.push(...update.displaced);
     }
+    this.workingMemories.delete(key);
     this.workingMemories.set(key, state);
+    if (this.workingMemories.size > this.opts.maxSessions) this.workingMemories.delete(this.workingMemories.keys().next().value!);
     const pairs = ids.flatMap((id) => present.filter((p) => p.id !== id && !ids.includes(p.id)).map((p) => ({ a: id, b: p.id, gate: p.activation })));
     return { displaced, pairs };
   }
@@ -321,7 +413,7 @@ export class Insula {
 
   private scheduleExtraction(memory: StoredMemory): void {
     const model = this.opts.extractionModel!;
-    this.background.enqueue('triple-extraction', async () => {
+    this.defer('triple-extraction', async () => {
       const triples = await extractTriples(model, memory.content);
       if (triples.length > 0) {
         await addTriples(this.store, memory.namespace, triples.map((t) => parse(TripleInputSchema, { ...t, memoryId: memory.id }, 'extracted triple')), Date.now());
@@ -335,8 +427,9 @@ export class Insula {
 
   /**
    * Recall plus the hub's part in it: somatic multipliers in the ranking, a confidence check, and,
-   * when confidence is low against the domain's baseline, a widened second pass (bigger candidate
-   * pool, more seeds, more weight on the lexical side, no score threshold).
+   * when confidence is low against the domain's baseline, a second pass with episode support (a
+   * memory whose session neighbours also match gains), the pool and seeds scaled by the recall
+   * depth, and no score threshold.
    */
   async recallWithReport(query: string, options: RecallOptions = {}): Promise<RecallReport> {
     const q = parse(z.string().trim().min(1, 'query: must not be empty').max(8192), query, 'recall query');
@@ -348,7 +441,7 @@ export class Insula {
     const workingMemory = new Map(wmState ? contents(wmState, now).map((i) => [i.id, i.activation]) : []);
     const hub = this.hub && opts.regulate ? await this.hubFor(opts.namespace) : null;
     const domain = opts.hubDomain ?? opts.domain ?? 'general';
-    const queryEmbedding = this.embedder.embed([q]).then((v) => v[0]!);
+    const queryEmbedding = this.embed([q]).then((v) => v[0]!);
     const request = {
       namespace: opts.namespace,
       query: q,
@@ -375,11 +468,7 @@ export class Insula {
           results = await recallFromStore(
             this.store,
             { ...request, pool: Math.min(1000, Math.round(pool * widen)), minScore: adjustment.lowerThreshold ? 0 : opts.minScore },
-            {
-              ...tuning,
-              seeds: Math.round(tuning.seeds * widen),
-              scoring: adjustment.addLexical ? { ...tuning.scoring, vectorWeight: tuning.scoring.vectorWeight * 0.8 } : tuning.scoring,
-            },
+            { ...tuning, seeds: Math.round(tuning.seeds * widen), episodeSupport: adjustment.episodeSupport },
           );
         }
       }
@@ -391,7 +480,7 @@ export class Insula {
     if (opts.session && results.length > 0) {
       const top = results.slice(0, Math.min(3, results.length));
       const { pairs } = this.admitToWorkingMemory(opts.namespace, opts.session, top.map((r) => r.id), now, 0.6);
-      if (pairs.length > 0) this.background.enqueue('co-admission', () => this.strengthenPairs(opts.namespace, pairs, now, opts.outcome));
+      if (pairs.length > 0) this.defer('co-admission', () => this.stateLane.run(() => this.strengthenPairs(opts.namespace, pairs, now, opts.outcome)));
     }
     return { results, confidence, adjustment };
   }
@@ -399,11 +488,17 @@ export class Insula {
   /** Queues a retrieval's bookkeeping; retrievals that pile up while the queue is busy are written together. */
   private queueRetrieval(retrieval: Retrieval): void {
     this.pendingRetrievals.push(retrieval);
+    // Recalls faster than the store can record them shed their oldest records, not memory.
+    if (this.pendingRetrievals.length > this.opts.maxPendingRetrievals) {
+      this.pendingRetrievals.shift();
+      this.dropped++;
+    }
     if (this.drainQueued) return;
-    this.drainQueued = true;
-    this.background.enqueue('record-access', async () => {
+    // Refused by a full queue, the records wait here for the next recall's drain.
+    this.drainQueued = this.background.enqueue('record-access', async () => {
       this.drainQueued = false;
-      await this.recordRetrievals(this.pendingRetrievals.splice(0));
+      const batch = this.pendingRetrievals.splice(0);
+      await this.stateLane.run(() => this.recordRetrievals(batch));
     });
   }
 
@@ -452,22 +547,25 @@ export class Insula {
     const now = r.now ?? Date.now();
     const ids = [...new Set(r.ids)];
     const pairs = ids.flatMap((a, i) => ids.slice(i + 1).map((b) => ({ a, b, gate: 1 })));
-    if (pairs.length > 0) await this.strengthenPairs(r.namespace, pairs, now, r.outcome);
-    const memories = await this.store.getMemories(r.namespace, ids);
-    await this.store.updateMemoryStates(
-      r.namespace,
-      memories.map((m) => ({ id: m.id, importance: Math.min(1, Math.max(0, m.importance + 0.05 * r.outcome)) })),
-    );
+    await this.stateLane.run(async () => {
+      if (pairs.length > 0) await this.strengthenPairs(r.namespace, pairs, now, r.outcome);
+      const memories = await this.store.getMemories(r.namespace, ids);
+      await this.store.updateMemoryStates(
+        r.namespace,
+        memories.map((m) => ({ id: m.id, importance: Math.min(1, Math.max(0, m.importance + 0.05 * r.outcome)) })),
+      );
+    });
   }
 
   async get(id: string, namespace = 'default'): Promise<StoredMemory | null> {
-    const [m] = await this.store.getMemories(parse(NamespaceSchema, namespace, 'namespace'), [id]);
+    const [m] = await this.store.getMemories(parse(NamespaceSchema, namespace, 'namespace'), [parse(MemoryIdSchema, id, 'memory id')]);
     return m ?? null;
   }
 
   /** Removes a memory completely: node, embedding, index entries, links, mentions, triples. */
   async forget(id: string, options: z.input<typeof ForgetOptionsSchema> = {}): Promise<boolean> {
     const { namespace } = parse(ForgetOptionsSchema, options, 'forget options');
+    parse(MemoryIdSchema, id, 'memory id');
     await this.background.flush();
     const n = await this.store.deleteMemories(namespace, [id]);
     if (n > 0) this.dropForgotten(namespace, [id]);
@@ -486,6 +584,10 @@ export class Insula {
     for (const key of [...this.workingMemories.keys()]) if (key.startsWith(`${ns}\u001f`)) this.workingMemories.delete(key);
     this.hub?.dropNamespace(ns);
     this.hubLoaded.delete(ns);
+    this.hubUnsaved.delete(ns);
+    this.hubDirty.delete(ns);
+    clearTimeout(this.hubSaveTimers.get(ns));
+    this.hubSaveTimers.delete(ns);
     // Saves queued before the drop find no state for the namespace and write nothing.
     const deleted = await this.store.deleteNamespace(ns);
     if (this.hub) this.hubChanged(ns);
@@ -499,8 +601,9 @@ export class Insula {
     const namespaces = opts.namespace ? [opts.namespace] : await this.store.namespaces();
     const reports: ConsolidationReport[] = [];
     for (const ns of namespaces) {
-      reports.push(
-        await consolidateNamespace(
+      // A whole namespace pass is one read-modify-write: it decays and rewrites what it scanned.
+      const report = await this.stateLane.run(() =>
+        consolidateNamespace(
           {
             store: this.store,
             remember: async (input) => (await this.remember(input)).id,
@@ -515,6 +618,7 @@ export class Insula {
           now,
         ),
       );
+      reports.push(report);
     }
     return reports;
   }
@@ -556,17 +660,18 @@ export class Insula {
   async feedback(input: FeedbackInput & { namespace?: string; situation?: string }): Promise<FeedbackEffect> {
     const { namespace, situation, ...rest } = parse(InsulaFeedbackSchema, input, 'feedback');
     const hub = await this.hubFor(namespace);
-    const embedding = situation ? (await this.embedder.embed([situation]))[0] : undefined;
-    const effect = hub.feedback(namespace, rest as FeedbackInput, embedding);
-    const ids = (rest as FeedbackInput).memoryIds;
-    const success = (rest as FeedbackInput).success;
+    const embedding = situation ? (await this.embed([situation]))[0] : undefined;
+    // Only this namespace's memories: a somatic marker must not hold another namespace's ids.
+    const ids = rest.memoryIds?.length ? (await this.store.getMemories(namespace, rest.memoryIds)).map((m) => m.id) : rest.memoryIds;
+    const effect = hub.feedback(namespace, { ...rest, ...(ids ? { memoryIds: ids } : {}) }, embedding);
+    const success = rest.success;
     if (ids?.length) await this.reinforce({ namespace, ids, outcome: 2 * Number(success) - 1 });
     return effect;
   }
 
   async setSoul(markdown: string, namespace = 'default'): Promise<number> {
     const ns = parse(NamespaceSchema, namespace, 'namespace');
-    return (await this.hubFor(ns)).setSoul(ns, markdown, (texts) => this.embedder.embed(texts));
+    return (await this.hubFor(ns)).setSoul(ns, markdown, (texts) => this.embed(texts));
   }
 
   async state(namespace = 'default'): Promise<HubState> {
@@ -579,13 +684,15 @@ export class Insula {
     return (await this.hubFor(ns)).regulate(ns);
   }
 
-  /** Waits for deferred bookkeeping (access records, Hebbian updates, extraction). */
+  /** Waits for deferred bookkeeping (access records, Hebbian updates, extraction) and writes hub state changed since its last save, a failed save's included. */
   flush(): Promise<void> {
+    for (const ns of this.hubSaveTimers.keys()) this.queueHubSave(ns);
+    for (const ns of this.hubUnsaved) if (!this.hubDirty.has(ns)) this.queueHubSave(ns);
     return this.background.flush();
   }
 
   async close(): Promise<void> {
-    await this.background.flush();
+    await this.flush();
     await this.store.close();
     await this.embedder.close();
   }

@@ -12,7 +12,7 @@ import type { GenerationParams } from '../hub/regulation/neuromodulators.js';
 import type { Insula } from '../insula.js';
 import type { ChatModelLike } from '../memory/knowledge-graph.js';
 import type { ScoreExplanation } from '../memory/scoring.js';
-import { DomainSchema, InsulaValidationError, MAX_CONTENT_CHARS, NamespaceSchema, parse, SessionSchema } from '../memory/schema.js';
+import { clipText, DomainSchema, InsulaValidationError, MAX_CONTENT_CHARS, MAX_QUERY_CHARS, NamespaceSchema, parse, SessionSchema, toWellFormed } from '../memory/schema.js';
 import { CircuitBreaker, CircuitBreakerParamsSchema, type BreakerState } from './circuit-breaker.js';
 import { renderBlock, type BlockState } from './render.js';
 import { appraiseTurn, appraiseWithModel, detectDomain, detectVerdict, memoriesUsed, type TurnAppraisal } from './turn-appraisal.js';
@@ -30,10 +30,19 @@ export const HookOptionsSchema = z
     chatModel: z.custom<ChatModelLike>((v) => typeof v === 'object' && v !== null && typeof (v as ChatModelLike).invoke === 'function').optional(),
     /** Sessions whose last turn is kept for the user's verdict in the next message. */
     maxSessions: z.number().int().min(1).max(1_000_000).default(10_000),
+    /** Outbound turns (and verdicts) queued for storage; past this, beforeOutbound answers degraded instead of growing the queue. */
+    maxQueued: z.number().int().min(1).max(1_000_000).default(1000),
     onIncident: z.custom<(error: Error, where: string) => void>((v) => typeof v === 'function').optional(),
   })
   .strict();
 export type HookOptions = z.input<typeof HookOptionsSchema>;
+
+/** Memory ids one feedback call reinforces (Insula.feedback's bound). */
+const MAX_FEEDBACK_IDS = 50;
+/** Longest situation text Insula.feedback takes; only its embedding is kept. */
+const MAX_SITUATION_CHARS = 8192;
+/** Longest strategy name the hub takes. */
+const MAX_STRATEGY_CHARS = 128;
 
 const HistoryMessageSchema = z.object({ role: z.enum(['user', 'assistant', 'system', 'tool']), content: z.string().max(MAX_CONTENT_CHARS) }).strict();
 
@@ -73,7 +82,7 @@ export const BeforeOutboundSchema = z
     /** The approach the assistant took, for behaviour feedback per strategy. */
     strategy: z.string().min(1).max(128).optional(),
     /** Memories the turn used; by default those recalled for it by `beforeInbound`. */
-    memoryIds: z.array(z.string().min(1).max(128)).max(100).optional(),
+    memoryIds: z.array(z.string().min(1).max(128)).max(MAX_FEEDBACK_IDS).optional(),
   })
   .strict();
 export type BeforeOutboundInput = z.input<typeof BeforeOutboundSchema>;
@@ -120,6 +129,8 @@ export interface HookHealth {
   breaker: BreakerState;
   lastError: string | null;
   pending: number;
+  /** Sessions whose last turn is kept (at most `maxSessions`). */
+  sessions: number;
 }
 
 /** A session's last turn: what the next message may pass a verdict on, and what the answer used. */
@@ -129,7 +140,7 @@ export const SessionTurnSchema = z
     situation: z.string().max(MAX_CONTENT_CHARS),
     domain: DomainSchema,
     strategy: z.string().min(1).max(128).optional(),
-    memoryIds: z.array(z.string().min(1).max(128)).max(100),
+    memoryIds: z.array(z.string().min(1).max(128)).max(MAX_FEEDBACK_IDS),
     /** Whether the assistant has answered it (beforeOutbound ran). */
     answered: z.boolean(),
     /** The stored exchange: a verdict judges the answer in it too, so a wrong answer is not recalled as fact. */
@@ -156,7 +167,7 @@ export class InsulaHooks {
   ) {
     this.opts = parse(HookOptionsSchema, options, 'hook options');
     this.breaker = new CircuitBreaker(this.opts.breaker, clock);
-    this.queue = new BackgroundQueue((error, where) => this.incident(error, where, true));
+    this.queue = new BackgroundQueue((error, where) => this.incident(error, where, true), this.opts.maxQueued);
   }
 
   async beforeInbound(input: BeforeInboundInput): Promise<InboundContext> {
@@ -194,15 +205,17 @@ export class InsulaHooks {
     // With the host's own outcome the turn is judged; otherwise the user's next message may judge it.
     const judgeable: LastTurn | null =
       outcome === null ? { namespace: turn.namespace, situation: turn.userText, domain: appraisal.domain, ...(turn.strategy ? { strategy: turn.strategy } : {}), memoryIds: turn.memoryIds ?? recalled, answered: true } : null;
-    if (judgeable) this.remember(key, judgeable);
-    else this.lastTurns.delete(key);
-    this.queue.enqueue('beforeOutbound', async () => {
+    const queued = this.queue.enqueue('beforeOutbound', async () => {
       const memoryIds = turn.memoryIds ?? (await this.usedInReply(turn, recalled));
       if (judgeable) judgeable.memoryIds = memoryIds;
       const exchangeId = await this.outbound(turn, appraisal, outcome, memoryIds);
       if (judgeable) judgeable.exchangeId = exchangeId;
       this.breaker.success();
     });
+    // Overload counts against the breaker like any failure of insula's (and ends a half-open trial).
+    if (!queued) return { queued: false, ...receiptOf(appraisal), degraded: true, error: this.incident(new Error(`outbound queue full (${this.opts.maxQueued} turns)`), 'beforeOutbound', true) };
+    if (judgeable) this.remember(key, judgeable);
+    else this.lastTurns.delete(key);
     return { queued: true, ...receiptOf(appraisal), degraded: false, error: null };
   }
 
@@ -218,7 +231,7 @@ export class InsulaHooks {
   }
 
   health(): HookHealth {
-    return { incidents: this.incidents, breaker: this.breaker.state, lastError: this.lastError, pending: this.queue.pending };
+    return { incidents: this.incidents, breaker: this.breaker.state, lastError: this.lastError, pending: this.queue.pending, sessions: this.lastTurns.size };
   }
 
   /** Waits for queued outbound work. */
@@ -289,17 +302,19 @@ export class InsulaHooks {
     const verdict = detectVerdict(userText);
     if (verdict === null) return;
     this.lastTurns.delete(key);
-    const judged = previous.exchangeId ? [...previous.memoryIds, previous.exchangeId] : previous.memoryIds;
-    this.queue.enqueue('verdict', async () => {
+    // The stored answer is judged too, within feedback's bound on ids.
+    const judged = previous.exchangeId ? [...previous.memoryIds.slice(0, MAX_FEEDBACK_IDS - 1), previous.exchangeId] : previous.memoryIds;
+    const queued = this.queue.enqueue('verdict', async () => {
       await this.insula.feedback({
         namespace: previous.namespace,
-        situation: previous.situation,
+        ...situationOf(previous.situation),
         domain: previous.domain,
         ...(previous.strategy ? { strategy: previous.strategy } : {}),
         success: verdict > 0,
         ...(judged.length > 0 ? { memoryIds: judged } : {}),
       });
     });
+    if (!queued) this.incident(new Error(`outbound queue full (${this.opts.maxQueued} turns): verdict dropped`), 'verdict', false);
   }
 
   /** Stores the exchange and feeds the hub; returns the stored exchange's id. */
@@ -315,7 +330,8 @@ export class InsulaHooks {
     const { namespace, sessionId } = turn;
     const { id: exchangeId } = await this.insula.remember({
       namespace,
-      content: `User: ${turn.userText}\nAssistant: ${turn.assistantText}`.slice(0, MAX_CONTENT_CHARS),
+      // Hosts may pass text cut mid-character; the store keeps well-formed text only.
+      content: clipText(toWellFormed(`User: ${turn.userText}\nAssistant: ${turn.assistantText}`), MAX_CONTENT_CHARS),
       session: sessionId,
       domain: appraisal.domain,
       valence: appraisal.valence,
@@ -330,7 +346,7 @@ export class InsulaHooks {
     if (outcome !== null) {
       await this.insula.feedback({
         namespace,
-        situation: turn.userText || turn.assistantText,
+        ...situationOf(turn.userText || turn.assistantText),
         domain: appraisal.domain,
         ...(turn.strategy ? { strategy: turn.strategy } : {}),
         success: (outcome + 1) / 2,
@@ -338,7 +354,7 @@ export class InsulaHooks {
       });
     }
     for (const e of turn.toolEvents) {
-      await this.insula.feedback({ namespace, domain: appraisal.domain, strategy: `tool:${e.name}`, success: e.ok });
+      await this.insula.feedback({ namespace, domain: appraisal.domain, strategy: clipText(`tool:${e.name}`, MAX_STRATEGY_CHARS), success: e.ok });
       if (e.durationMs !== undefined) await this.insula.metric({ metric: `tool.${metricName(e.name)}.ms`, value: e.durationMs, domain: appraisal.domain }, namespace);
     }
     return exchangeId;
@@ -366,7 +382,11 @@ export class InsulaHooks {
     this.incidents++;
     this.lastError = `${where}: ${error.message}`;
     if (tripsBreaker && !(err instanceof InsulaValidationError)) this.breaker.failure();
-    this.opts.onIncident?.(error, where);
+    try {
+      this.opts.onIncident?.(error, where);
+    } catch {
+      // The host's listener failing must not turn a degraded turn into a failed one.
+    }
     return error.message;
   }
 
@@ -398,9 +418,14 @@ function receiptOf(a: TurnAppraisal): Pick<OutboundReceipt, 'domain' | 'valence'
 /** A short follow-up ("and the other one?") is recalled together with the message before it. */
 function recallQuery(userText: string, history: readonly { role: string; content: string }[]): string {
   const text = userText.trim();
-  if (text.length >= 40) return text;
+  if (text.length >= 40) return clipText(text, MAX_QUERY_CHARS);
   const before = [...history].reverse().find((m) => (m.role === 'user' || m.role === 'assistant') && m.content.trim() && m.content.trim() !== text);
   return `${before ? `${before.content.trim().slice(-400)}\n` : ''}${text}`.trim();
+}
+
+/** Feedback's situation: the text cut to what it takes, or none for an empty text. */
+function situationOf(text: string): { situation?: string } {
+  return text ? { situation: clipText(text, MAX_SITUATION_CHARS) } : {};
 }
 
 /** The score factors that moved this memory, e.g. "relevance 0.71 (cosine 0.64, bm25 0.80); activation ×1.20". */

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { RecallResult } from '../memory/recall.js';
-import { DomainSchema, NamespaceSchema, parse } from '../memory/schema.js';
+import { DomainSchema, InsulaValidationError, NamespaceSchema, parse, TimeSchema } from '../memory/schema.js';
 import { createDomainState, feelValence, updateBaseline, viewDomain, type DomainState, type DomainView } from './integration/domain-state.js';
 import { createSomaticCache, forgetInMarkers, markOutcome, readMarkers, SomaticParamsSchema, type SomaticCache, type SomaticReading } from './integration/somatic-markers.js';
 import type { RegulationAction } from './regulation/actions.js';
@@ -38,6 +38,8 @@ export const HubParamsSchema = z
     /** Domains and host metrics kept per namespace; the least recently updated is dropped beyond. */
     maxDomains: z.number().int().min(1).max(10_000).default(256),
     maxMetrics: z.number().int().min(1).max(10_000).default(16),
+    /** Strategies (tool:<name> included) kept per domain; the least recently updated is dropped beyond. */
+    maxStrategies: z.number().int().min(1).max(10_000).default(64),
     /** Recent signals kept for inspection. */
     signalBuffer: z.number().int().min(0).max(10_000).default(64),
     /** Per-signal decay of a domain's anomaly level and of each source's deviation level. */
@@ -49,7 +51,7 @@ export const HubParamsSchema = z
 export type HubParams = z.input<typeof HubParamsSchema>;
 type Params = z.output<typeof HubParamsSchema>;
 
-const FeedbackInputSchema = z
+export const FeedbackInputSchema = z
   .object({
     domain: DomainSchema.default('general'),
     /** The action or strategy that was tried; omit for domain-level outcomes. */
@@ -58,6 +60,8 @@ const FeedbackInputSchema = z
     success: z.union([z.boolean(), z.number().min(0).max(1)]),
     /** Memories used in the turn, for somatic markers (requires `situation`). */
     memoryIds: z.array(z.string().min(1)).max(100).optional(),
+    /** When it happened; now by default. */
+    time: TimeSchema.optional(),
   })
   .strict();
 export type FeedbackInput = z.input<typeof FeedbackInputSchema>;
@@ -142,6 +146,7 @@ export class InteroceptiveHub {
         let oldest: [string, DomainState] | null = null;
         for (const entry of s.domains) if (!oldest || entry[1].lastUpdate < oldest[1].lastUpdate) oldest = entry;
         s.domains.delete(oldest![0]);
+        s.gut.delete(oldest![0]);
       }
       d = createDomainState(now);
       s.domains.set(name, d);
@@ -225,8 +230,9 @@ export class InteroceptiveHub {
   feedback(namespace: string, input: FeedbackInput, situation?: Float32Array): FeedbackEffect {
     const ns = parse(NamespaceSchema, namespace, 'namespace');
     const f = parse(FeedbackInputSchema, input, 'feedback');
+    if (situation) checkSituation(situation);
     const s = this.space(ns);
-    const now = Date.now();
+    const now = f.time ?? Date.now();
     const success = typeof f.success === 'boolean' ? (f.success ? 1 : 0) : f.success;
     const d = this.domain(s, f.domain, now);
     const overall = recordOutcome(d.overall, success, this.params.feedback);
@@ -234,7 +240,10 @@ export class InteroceptiveHub {
     let effect = overall;
     if (f.strategy) {
       effect = recordOutcome(d.arms.get(f.strategy) ?? initialArm(), success, this.params.feedback);
+      // Map order is update order: the first entry is the least recently updated strategy.
+      d.arms.delete(f.strategy);
       d.arms.set(f.strategy, effect.arm);
+      if (d.arms.size > this.params.maxStrategies) d.arms.delete(d.arms.keys().next().value!);
     }
     if (situation && f.memoryIds?.length) markOutcome(s.somatic, situation, f.memoryIds, 2 * success - 1, this.params.somatic);
     this.integrate(
@@ -248,9 +257,16 @@ export class InteroceptiveHub {
 
   /** Somatic reading for a situation: recall multipliers for memories with a record here, and the gut valence. */
   somatic(namespace: string, situation: Float32Array, domain = 'general'): SomaticReading {
+    checkSituation(situation);
     const s = this.space(namespace);
     const reading = readMarkers(s.somatic, situation, this.params.somatic);
-    if (reading.weight > 0) s.gut.set(domain, reading.valence);
+    if (reading.weight > 0) {
+      // Through the domain table, so a gut feeling leaves with its domain and the map stays bounded.
+      this.domain(s, domain, Date.now());
+      s.gut.set(domain, reading.valence);
+      // A changed state must be saved like any other, or flush() would leave it off disk.
+      this.onChange(namespace);
+    }
     return reading;
   }
 
@@ -384,38 +400,106 @@ export class InteroceptiveHub {
     });
   }
 
+  /**
+   * Rebuilds a namespace from `snapshot`'s JSON. The snapshot is checked first (it comes from
+   * storage, where it may have been damaged): a bad one throws and leaves the namespace as it was.
+   * What exceeds this hub's capacities (written under larger ones) is trimmed, oldest first.
+   */
   restore(namespace: string, json: string): void {
-    const raw = JSON.parse(json) as SnapshotV1;
-    if (raw.version !== 1) throw new Error(`hub snapshot for ${namespace}: unknown version ${String(raw.version)}`);
-    this.spaces.set(namespace, {
-      domains: new Map(raw.domains.map(([name, d]) => [name, { ...d, arms: new Map(d.arms) }])),
-      metrics: new Map(raw.metrics.map(([key, t]) => [key, AnomalyTracker.restore(t)])),
+    const raw = parse(SnapshotSchema, JSON.parse(json), `hub snapshot for ${namespace}`);
+    const p = this.params;
+    // Order is kept (a snapshot of the restored state equals the one restored) unless trimming needs it.
+    const domains = raw.domains.length > p.maxDomains ? raw.domains.sort(([, a], [, b]) => a.lastUpdate - b.lastUpdate).slice(-p.maxDomains) : raw.domains;
+    const metrics = raw.metrics.slice(-p.maxMetrics);
+    const markers = raw.somatic.markers.length > p.somatic.capacity ? raw.somatic.markers.sort((a, b) => a.lastUsed - b.lastUsed).slice(-p.somatic.capacity) : raw.somatic.markers;
+    const space: NamespaceHub = {
+      domains: new Map(domains.map(([name, d]) => [name, { ...d, arms: new Map(d.arms.slice(-p.maxStrategies)) }])),
+      metrics: new Map(metrics.map(([key, t]) => [key, AnomalyTracker.restore(t)])),
       arousal: raw.arousal,
       neuro: raw.neuro,
-      somatic: { clock: raw.somatic.clock, markers: raw.somatic.markers.map((m) => ({ ...m, centroid: decodeVector(m.centroid), outcomes: new Map(m.outcomes) })) },
+      somatic: {
+        clock: raw.somatic.clock,
+        markers: markers.map((m) => ({ ...m, centroid: decodeVector(m.centroid), outcomes: new Map(m.outcomes.slice(-p.somatic.memoriesPerMarker)) })),
+      },
       drives: raw.drives.map((d) => ({ ...d, embedding: d.embedding === null ? null : decodeVector(d.embedding) })),
-      buffer: raw.buffer,
+      buffer: p.signalBuffer > 0 ? raw.buffer.slice(-p.signalBuffer) : [],
       bufferNext: 0,
       deviations: new Map(raw.deviations),
-      gut: new Map(raw.gut),
+      gut: new Map(raw.gut.filter(([domain]) => domains.some(([name]) => name === domain))),
       events: raw.events,
-    });
+    };
+    this.spaces.set(namespace, space);
   }
 }
 
-interface SnapshotV1 {
-  version: number;
-  domains: Array<[string, Omit<DomainState, 'arms'> & { arms: Array<[string, DomainState['arms'] extends Map<string, infer A> ? A : never]> }]>;
-  metrics: Array<[string, ReturnType<AnomalyTracker['snapshot']>]>;
-  arousal: number;
-  neuro: NeuromodulatorState;
-  somatic: { clock: number; markers: Array<{ centroid: string; count: number; valence: number; outcomes: Array<[string, number]>; lastUsed: number }> };
-  drives: Array<Omit<Drive, 'embedding'> & { embedding: string | null }>;
-  buffer: InteroceptiveSignal[];
-  deviations: Array<[string, { level: number; domain: string; at: number }]>;
-  gut: Array<[string, number]>;
-  events: number;
+/** A situation embedding with a non-finite component would turn every marker it touches into NaN. */
+function checkSituation(v: Float32Array): void {
+  if (!v.every(Number.isFinite)) throw new InsulaValidationError('situation embedding', [], 'every component must be a finite number');
 }
+
+const finite = z.number().finite();
+/** Loose: a field this version does not check is carried over on restore, not dropped. */
+const record = <T extends z.ZodRawShape>(shape: T) => z.object(shape).loose();
+const ArmSnapshotSchema = record({
+  successes: finite,
+  trials: finite,
+  refMean: finite,
+  refCount: finite,
+  cusumUp: finite,
+  cusumDown: finite,
+  upRun: record({ sum: finite, count: finite }),
+  downRun: record({ sum: finite, count: finite }),
+  streak: finite,
+  total: finite,
+  changes: finite,
+  rateBeforeChange: finite.nullable(),
+});
+const BaselineSnapshotSchema = record({ mean: finite, variance: finite, count: finite });
+const vectorText = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+
+/** The persisted shape of a namespace (version 1), checked field by field before it is restored. */
+const SnapshotSchema = record({
+  version: z.literal(1),
+  domains: z.array(
+    z.tuple([
+      z.string(),
+      record({
+        emotion: record({ fast: finite, slow: finite, fastDecay: finite, slowDecay: finite, count: finite }),
+        anomaly: finite,
+        arms: z.array(z.tuple([z.string(), ArmSnapshotSchema])),
+        overall: ArmSnapshotSchema,
+        alignment: BaselineSnapshotSchema,
+        confidence: BaselineSnapshotSchema,
+        lastConfidence: finite.nullable(),
+        lastUpdate: finite,
+        events: finite,
+      }),
+    ]),
+  ),
+  // Array lengths are checked by AnomalyTracker.restore.
+  metrics: z.array(
+    z.tuple([
+      z.string(),
+      record({
+        version: z.literal(1),
+        options: AnomalyTrackerOptionsSchema,
+        scalars: vectorText,
+        novelty: record({ scalars: vectorText, rings: vectorText, rates: vectorText, table: vectorText }),
+      }),
+    ]),
+  ),
+  arousal: finite,
+  neuro: record({ levels: record({ dopamine: finite, noradrenaline: finite, serotonin: finite, cortisol: finite }), rng: finite }),
+  somatic: record({
+    clock: finite,
+    markers: z.array(record({ centroid: vectorText, count: finite, valence: finite, outcomes: z.array(z.tuple([z.string(), finite])), lastUsed: finite })),
+  }),
+  drives: z.array(record({ text: z.string(), sign: z.union([z.literal(1), z.literal(-1)]), keywords: z.array(z.string()), embedding: vectorText.nullable() })),
+  buffer: z.array(InteroceptiveSignalSchema.extend({ time: finite })),
+  deviations: z.array(z.tuple([z.string(), record({ level: finite, domain: z.string(), at: finite })])),
+  gut: z.array(z.tuple([z.string(), finite])),
+  events: finite,
+});
 
 function orderedBuffer(s: NamespaceHub): InteroceptiveSignal[] {
   return [...s.buffer.slice(s.bufferNext), ...s.buffer.slice(0, s.bufferNext)];

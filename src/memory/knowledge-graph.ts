@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { UndirectedGraph } from 'graphology';
 import { connectedComponents } from 'graphology-components';
 import { z } from 'zod';
-import { TimeSchema } from './schema.js';
+import { StoredTextSchema, TimeSchema } from './schema.js';
 import type { GraphStore, StoredTriple } from './store.js';
 import { seededRandom } from '../random.js';
 
@@ -16,9 +16,9 @@ const louvain = createRequire(import.meta.url)('graphology-communities-louvain')
 
 export const TripleInputSchema = z
   .object({
-    subject: z.string().trim().min(1).max(200),
-    predicate: z.string().trim().min(1).max(100),
-    object: z.string().trim().min(1).max(200),
+    subject: StoredTextSchema.trim().min(1).max(200),
+    predicate: StoredTextSchema.trim().min(1).max(100),
+    object: StoredTextSchema.trim().min(1).max(200),
     validFrom: TimeSchema.optional(),
     validTo: TimeSchema.nullable().optional(),
     confidence: z.number().min(0).max(1).default(1),
@@ -65,12 +65,18 @@ export function isValidAt(t: StoredTriple, at: number): boolean {
   return t.validFrom <= at && (t.validTo === null || t.validTo > at);
 }
 
+/**
+ * Graph key of an entity. Prefixed: graphology and Louvain keep nodes in plain objects, where an
+ * entity named "__proto__" would break them.
+ */
+const nodeKey = (name: string) => `e:${name.toLowerCase()}`;
+
 function buildGraph(triples: readonly StoredTriple[], entities: readonly string[]): UndirectedGraph {
   const graph = new UndirectedGraph();
-  for (const e of entities) graph.mergeNode(e.toLowerCase());
+  for (const e of entities) graph.mergeNode(nodeKey(e));
   for (const t of triples) {
-    const s = t.subject.toLowerCase();
-    const o = t.object.toLowerCase();
+    const s = nodeKey(t.subject);
+    const o = nodeKey(t.object);
     graph.mergeNode(s);
     graph.mergeNode(o);
     if (s !== o) {
@@ -86,9 +92,9 @@ export async function detectCommunities(store: GraphStore, namespace: string): P
   const [triples, entities] = await Promise.all([store.triples(namespace), store.entities(namespace)]);
   const graph = buildGraph(triples, entities.map((e) => e.name));
   const byKey = louvain(graph, { getEdgeWeight: 'weight', rng: seededRandom(42) });
-  const names = new Map(entities.map((e) => [e.name.toLowerCase(), e.name]));
+  const names = new Map(entities.map((e) => [nodeKey(e.name), e.name]));
   const communities = new Map<string, number>();
-  for (const [key, community] of Object.entries(byKey)) communities.set(names.get(key) ?? key, community);
+  for (const [key, community] of Object.entries(byKey)) communities.set(names.get(key) ?? key.slice(2), community);
   await store.setCommunities(namespace, communities);
   return communities;
 }

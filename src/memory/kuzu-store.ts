@@ -2,9 +2,10 @@
  * GraphStore on embedded Kùzu (kuzu@0.11.3, vector + FTS extensions statically linked).
  * All Cypher is parameterised; the only interpolated values are integers and index names we own.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, open as openFile, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import kuzu from 'kuzu';
 import type { Connection, Database, KuzuValue, PreparedStatement, QueryResult } from 'kuzu';
 import { z } from 'zod';
@@ -23,6 +24,7 @@ import {
   type TripleInput,
   type MemoryType,
 } from './store.js';
+import { SharedExclusive } from '../background.js';
 import { dequantise, MemoryCache, quantise, sessionKey } from './memory-cache.js';
 
 export const KuzuStoreOptionsSchema = z
@@ -46,6 +48,23 @@ export type KuzuStoreOptions = z.input<typeof KuzuStoreOptionsSchema>;
 
 const SCHEMA_VERSION = '1';
 const WAL_CHECKPOINT_BYTES = 32 * 1024 * 1024;
+/**
+ * Kùzu 0.11.3 holds about 16 KiB of buffer pool per committed write transaction until the next
+ * checkpoint, whatever the WAL size (measured: 3,944 one-row updates filled a 64 MiB pool; with a
+ * checkpoint every 1,000 they ran on indefinitely). The store counts commits and checkpoints before
+ * they hold an eighth of the pool.
+ */
+const POOL_BYTES_PER_COMMIT = 16 * 1024;
+/**
+ * Meta values longer than this are kept in files beside the database (`<path>.meta/`). Kùzu 0.11.3
+ * keeps every version of an updated string in the buffer pool until a checkpoint and grows the
+ * file at each checkpoint by a multiple of the strings updated since: rewriting a hub snapshot
+ * (up to ~1 MB) every few hundred milliseconds filled a 1 GiB pool within minutes, after which
+ * every call of the store failed.
+ */
+const META_INLINE_CHARS = 1024;
+/** The Meta value of a key whose value is in its file (short enough for Kùzu to store inline). */
+const IN_FILE = '\u0000file';
 
 const MEMORY_COLUMNS = `m.id AS id, m.namespace AS namespace, m.content AS content, m.type AS type,
   m.importance AS importance, m.valence AS valence, m.domain AS domain, m.createdAt AS createdAt,
@@ -103,6 +122,26 @@ class SerialConnection {
       await this.exec('ROLLBACK').catch(() => undefined);
       throw err;
     }
+  }
+}
+
+/** Replaces `path` with `text` atomically (temp file, fsync, rename, fsync of the directory). */
+async function writeDurably(dir: string, path: string, text: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  const file = await openFile(tmp, 'w');
+  try {
+    await file.writeFile(text, 'utf8');
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, path);
+  const folder = await openFile(dir, 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
   }
 }
 
@@ -167,8 +206,128 @@ function ftsQueryText(query: string): string {
     .trim();
 }
 
+/** A process that holds a store open, as far as it can be told. */
+export interface StoreHolder {
+  pid: number;
+  /** Its command line, when known. */
+  command: string | null;
+}
+
+/**
+ * Kùzu lets one process at a time open a database file (an OS lock on the file). insula turns
+ * Kùzu's bare "Could not set lock on file" into this error, naming the holder and the way out.
+ */
+export class StoreLockedError extends Error {
+  constructor(
+    readonly path: string,
+    readonly holder: StoreHolder | null,
+    readonly sameProcess = false,
+  ) {
+    const who = holder ? `pid ${holder.pid}${holder.command ? ` (${holder.command})` : ''}` : 'a process whose pid could not be found';
+    super(
+      sameProcess
+        ? `store ${path} is already open in this process; share that Insula instance (or close it first) instead of opening the store twice`
+        : `store ${path} is held by another process: ${who}. Only one process can open an insula store at a time: ` +
+            'run one shared `insula mcp --http` and connect the agents to it (see docs/mcp.md), or stop that process first',
+    );
+    this.name = 'StoreLockedError';
+  }
+}
+
+/**
+ * Stores open in this process, by real path, with their holder files. Kùzu's lock is a POSIX
+ * record lock, which never conflicts within one process: a second open here would succeed and
+ * two Database objects would write the same file.
+ */
+const openHere = new Map<string, string>();
+let exitHookInstalled = false;
+
+/**
+ * Records this process as the holder next to the database (`<path>.holder`: pid and argv) so
+ * another process's open can name it. Informational only: the lock itself is Kùzu's, which the
+ * kernel releases when the process dies, so a holder file left by a killed process is harmless.
+ */
+function writeHolder(holderPath: string): void {
+  const tmp = `${holderPath}.${process.pid}.tmp`;
+  const argv = [process.argv[0]!, ...process.execArgv, ...process.argv.slice(1)];
+  writeFileSync(tmp, JSON.stringify({ pid: process.pid, argv, since: new Date().toISOString() }));
+  renameSync(tmp, holderPath);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => openHere.forEach(dropHolder));
+  }
+}
+
+function dropHolder(holderPath: string): void {
+  try {
+    if ((JSON.parse(readFileSync(holderPath, 'utf8')) as { pid?: unknown }).pid === process.pid) unlinkSync(holderPath);
+  } catch {
+    // Missing or unreadable: nothing of ours to remove.
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function commandOf(argv: readonly string[]): string | null {
+  const text = argv.join(' ').replace(/\s+/g, ' ').trim();
+  return text ? (text.length > 300 ? `${text.slice(0, 297)}...` : text) : null;
+}
+
+/**
+ * Who holds the store: the holder file's process if it is alive and (where the kernel can tell)
+ * really owns the lock — a pid may have been reused since — else the lock's owner from the kernel.
+ */
+function findHolder(path: string): StoreHolder | null {
+  const owner = lockOwner(path);
+  let recorded: StoreHolder | null = null;
+  try {
+    const raw = JSON.parse(readFileSync(`${path}.holder`, 'utf8')) as { pid?: unknown; argv?: unknown };
+    if (typeof raw.pid === 'number' && alive(raw.pid)) recorded = { pid: raw.pid, command: Array.isArray(raw.argv) ? commandOf(raw.argv.map(String)) : null };
+  } catch {
+    // No holder file: the holder is not insula, or is still opening.
+  }
+  if (recorded && (owner === null || owner === recorded.pid)) return recorded;
+  if (owner === null) return null;
+  let command: string | null = null;
+  try {
+    command = commandOf(readFileSync(`/proc/${owner}/cmdline`, 'utf8').split('\0'));
+  } catch {
+    // The holder may have exited meanwhile, or /proc hides it.
+  }
+  return { pid: owner, command };
+}
+
+/** The pid holding a POSIX lock on the file, from /proc/locks (Linux only; null elsewhere). */
+function lockOwner(path: string): number | null {
+  let locks: string;
+  let file: { dev: number; ino: number };
+  try {
+    locks = readFileSync('/proc/locks', 'utf8');
+    file = statSync(path);
+  } catch {
+    return null;
+  }
+  // glibc's dev_t encoding, as the kernel prints it: major:minor in hex.
+  const major = (file.dev >>> 8) & 0xfff;
+  const minor = (file.dev & 0xff) | ((file.dev >>> 12) & 0xfff00);
+  // Lines look like "4: POSIX  ADVISORY  WRITE 23754 fe:00:2147268 0 EOF" (pid, major:minor:inode).
+  for (const line of locks.split('\n')) {
+    const m = /^\d+: POSIX\s+\S+\s+\S+\s+(\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
+    if (m && parseInt(m[2]!, 16) === major && parseInt(m[3]!, 16) === minor && Number(m[4]) === file.ino) return Number(m[1]);
+  }
+  return null;
+}
+
 export class KuzuGraphStore implements GraphStore {
   readonly dims: number;
+  private readonly holderPath: string;
   private readonly writer: SerialConnection;
   /** Two readers so vector and full-text candidate queries overlap on separate threads. */
   private readonly readers: SerialConnection[];
@@ -177,6 +336,17 @@ export class KuzuGraphStore implements GraphStore {
   /** Last sequence number per session (namespace\u001fsession). */
   private readonly sessionSeqs = new Map<string, number>();
   private readonly cache: MemoryCache;
+  /**
+   * Index queries must not overlap inserts into the indexed table. Kùzu 0.11.3 corrupts its heap
+   * when a full-text query runs while another connection inserts (concurrent insertMemories +
+   * textSearch aborted the process within a few hundred calls), and a vector query during an
+   * insert misses nodes it finds once the insert is done (7 of 100 queries missed an untouched
+   * namespace's memories). Queries share the gate with each other; an insert holds it alone.
+   */
+  private readonly indexGate = new SharedExclusive();
+  /** Buffer pool held by commits since the last checkpoint, estimated (see POOL_BYTES_PER_COMMIT). */
+  private heldByCommits = 0;
+  private readonly metaDir: string;
 
   private constructor(
     private readonly db: Database,
@@ -185,7 +355,11 @@ export class KuzuGraphStore implements GraphStore {
     private readonly efs: number,
     cacheCapacity: number,
     private readonly walPath: string,
+    private readonly key: string,
+    private readonly checkpointPoolBytes: number,
   ) {
+    this.holderPath = `${key}.holder`;
+    this.metaDir = `${key}.meta`;
     this.cache = new MemoryCache(cacheCapacity);
     this.dims = dims;
     this.writer = connections[0]!;
@@ -194,12 +368,15 @@ export class KuzuGraphStore implements GraphStore {
   }
 
   /**
-   * Folds the write-ahead log into the database file once it passes WAL_CHECKPOINT_BYTES. Runs on
-   * the writer between transactions while both readers are held, so no transaction is active.
+   * Folds the write-ahead log into the database file once it passes WAL_CHECKPOINT_BYTES, or once
+   * the commits since the last checkpoint hold an eighth of the buffer pool (POOL_BYTES_PER_COMMIT).
+   * Runs on the writer between transactions while both readers are held, so no transaction is active.
    */
   private async checkpointIfLarge(): Promise<void> {
+    this.heldByCommits += POOL_BYTES_PER_COMMIT;
     const size = statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0;
-    if (size < WAL_CHECKPOINT_BYTES) return;
+    if (size < WAL_CHECKPOINT_BYTES && this.heldByCommits < this.checkpointPoolBytes) return;
+    this.heldByCommits = 0;
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const held = this.readers.map((r) => new Promise<void>((entered) => void r.run(async () => (entered(), gate))));
@@ -214,14 +391,23 @@ export class KuzuGraphStore implements GraphStore {
   static async open(options: KuzuStoreOptions): Promise<KuzuGraphStore> {
     const opts = KuzuStoreOptionsSchema.parse(options);
     mkdirSync(dirname(opts.path), { recursive: true });
+    const key = join(realpathSync(dirname(opts.path)), basename(opts.path));
+    if (openHere.has(key)) throw new StoreLockedError(opts.path, { pid: process.pid, command: null }, true);
     // Auto-checkpoint is off: Kùzu's waits for other connections' transactions and times out under
     // concurrent reads, so the store checkpoints itself with its readers held (see checkpointIfLarge).
     const db = new kuzu.Database(opts.path, opts.bufferPoolBytes, true, false, 0, false);
-    await db.init();
+    try {
+      await db.init();
+    } catch (err) {
+      if (err instanceof Error && /Could not set lock on file/.test(err.message)) throw new StoreLockedError(opts.path, findHolder(opts.path));
+      throw err;
+    }
     const conns = [0, 1, 2].map(() => new SerialConnection(new kuzu.Connection(db)));
     for (const c of conns) await c.conn.init();
-    const store = new KuzuGraphStore(db, conns, opts.dims, opts.efs, opts.cacheCapacity, `${opts.path}.wal`);
+    const store = new KuzuGraphStore(db, conns, opts.dims, opts.efs, opts.cacheCapacity, `${opts.path}.wal`, key, Math.floor(opts.bufferPoolBytes / 8));
+    openHere.set(key, store.holderPath);
     try {
+      writeHolder(store.holderPath);
       await store.writer.run(() => store.ensureSchema(opts));
       await store.loadCounts();
     } catch (err) {
@@ -309,7 +495,7 @@ export class KuzuGraphStore implements GraphStore {
     for (const m of memories) {
       if (m.embedding.length !== this.dims) throw new Error(`embedding: expected ${this.dims} dimensions, got ${m.embedding.length}`);
     }
-    return this.writer.run(async (c) => {
+    return this.indexGate.runExclusive(() => this.writer.run(async (c) => {
       const seqs = new Map<string, number>();
       const newSessions = new Set<string>();
       const stored: StoredMemory[] = [];
@@ -382,7 +568,7 @@ export class KuzuGraphStore implements GraphStore {
         if (m.session !== null) this.cache.appendToSession(m.namespace, m.session, m.id, newSessions.has(sessionKey(m.namespace, m.session)));
       }
       return stored;
-    });
+    }));
   }
 
   async getMemories(namespace: string, ids: readonly string[]): Promise<StoredMemory[]> {
@@ -458,31 +644,37 @@ export class KuzuGraphStore implements GraphStore {
 
   async vectorSearch(namespace: string, vector: Float32Array, k: number): Promise<ScoredId[]> {
     if (vector.length !== this.dims) throw new Error(`query embedding: expected ${this.dims} dimensions, got ${vector.length}`);
-    const fetch = this.fetchSize(namespace, k);
-    if (fetch === 0) return [];
-    const filter = this.soleNamespace(namespace) ? '' : 'WHERE node.namespace = $ns';
-    const rows = await this.reader(0).run((c) =>
-      c.exec(
-        `CALL QUERY_VECTOR_INDEX('Memory', 'memory_embedding', $v, $k, efs := $efs)
-         WITH node, distance ${filter} RETURN node.id AS id, distance ORDER BY distance LIMIT $limit`,
-        { v: Array.from(vector), k: fetch, efs: Math.max(this.efs, fetch), limit: k, ...(filter ? { ns: namespace } : {}) },
-      ),
-    );
+    // Sized inside the gate: the namespace shares it sizes the query for are those of the rows it sees.
+    const rows = await this.indexGate.runShared(async () => {
+      const fetch = this.fetchSize(namespace, k);
+      if (fetch === 0) return [];
+      const filter = this.soleNamespace(namespace) ? '' : 'WHERE node.namespace = $ns';
+      return this.reader(0).run((c) =>
+        c.exec(
+          `CALL QUERY_VECTOR_INDEX('Memory', 'memory_embedding', $v, $k, efs := $efs)
+           WITH node, distance ${filter} RETURN node.id AS id, distance ORDER BY distance LIMIT $limit`,
+          { v: Array.from(vector), k: fetch, efs: Math.max(this.efs, fetch), limit: k, ...(filter ? { ns: namespace } : {}) },
+        ),
+      );
+    });
     return rows.map((r) => ({ id: r.id as string, score: 1 - (r.distance as number) }));
   }
 
   async textSearch(namespace: string, query: string, k: number): Promise<ScoredId[]> {
     const text = ftsQueryText(query);
-    const fetch = this.fetchSize(namespace, k);
-    if (!text || fetch === 0) return [];
-    const filter = this.soleNamespace(namespace) ? '' : 'WHERE node.namespace = $ns';
-    const rows = await this.reader(1).run((c) =>
-      c.exec(
-        `CALL QUERY_FTS_INDEX('Memory', 'memory_content', $q, top := $k) WITH node, score
-         ${filter} RETURN node.id AS id, score ORDER BY score DESC LIMIT $limit`,
-        { q: text, k: fetch, limit: k, ...(filter ? { ns: namespace } : {}) },
-      ),
-    );
+    if (!text) return [];
+    const rows = await this.indexGate.runShared(async () => {
+      const fetch = this.fetchSize(namespace, k);
+      if (fetch === 0) return [];
+      const filter = this.soleNamespace(namespace) ? '' : 'WHERE node.namespace = $ns';
+      return this.reader(1).run((c) =>
+        c.exec(
+          `CALL QUERY_FTS_INDEX('Memory', 'memory_content', $q, top := $k) WITH node, score
+           ${filter} RETURN node.id AS id, score ORDER BY score DESC LIMIT $limit`,
+          { q: text, k: fetch, limit: k, ...(filter ? { ns: namespace } : {}) },
+        ),
+      );
+    });
     return rows.map((r) => ({ id: r.id as string, score: r.score as number }));
   }
 
@@ -641,7 +833,8 @@ export class KuzuGraphStore implements GraphStore {
       if (doomed.length === 0) return 0;
       await c.transaction(async () => {
         for (const id of doomed) {
-          await c.exec('MATCH (:Entity)-[t:Triple]->(:Entity) WHERE t.memoryId = $id DELETE t', { id });
+          // Only this namespace's triples: another namespace may cite the same id, and keeps its facts.
+          await c.exec('MATCH (s:Entity)-[t:Triple]->(:Entity) WHERE t.memoryId = $id AND s.namespace = $ns DELETE t', { id, ns: namespace });
           // One row per statement: see insertMemories on Kùzu's FTS maintenance.
           await c.exec('MATCH (m:Memory {id: $id}) DETACH DELETE m', { id });
         }
@@ -661,6 +854,10 @@ export class KuzuGraphStore implements GraphStore {
   async deleteNamespace(namespace: string): Promise<number> {
     return this.writer.run(async (c) => {
       let deleted = 0;
+      const prefix = namespaceMetaKey(namespace, '');
+      const inFiles = (await c.exec('MATCH (x:Meta) WHERE starts_with(x.key, $prefix) AND x.value = $inFile RETURN x.key AS key', { prefix, inFile: IN_FILE })).map(
+        (r) => r.key as string,
+      );
       await c.transaction(async () => {
         const counted = await c.exec('MATCH (m:Memory) WHERE m.namespace = $ns RETURN count(m) AS n', { ns: namespace });
         deleted = num(counted[0]?.n ?? 0);
@@ -668,8 +865,10 @@ export class KuzuGraphStore implements GraphStore {
         await c.exec('MATCH (e:Entity) WHERE e.namespace = $ns DETACH DELETE e', { ns: namespace });
         await c.exec('MATCH (s:Session) WHERE s.namespace = $ns DELETE s', { ns: namespace });
         await c.exec('MATCH (n:Namespace {name: $ns}) DELETE n', { ns: namespace });
-        await c.exec('MATCH (x:Meta) WHERE starts_with(x.key, $prefix) DELETE x', { prefix: namespaceMetaKey(namespace, '') });
+        await c.exec('MATCH (x:Meta) WHERE starts_with(x.key, $prefix) DELETE x', { prefix });
       });
+      // After the commit: a crash in between leaves an unreferenced file, never a key without its value.
+      for (const key of inFiles) await rm(this.metaFile(key), { force: true });
       for (const key of [...this.sessionSeqs.keys()]) if (key.startsWith(`${namespace}\u001f`)) this.sessionSeqs.delete(key);
       this.cache.evictNamespace(namespace);
       this.total -= this.counts.get(namespace) ?? 0;
@@ -717,7 +916,7 @@ export class KuzuGraphStore implements GraphStore {
         await c.exec(
           `UNWIND $rows AS r MATCH (s:Entity {key: r.s}), (o:Entity {key: r.o})
            CREATE (s)-[:Triple {id: r.id, predicate: r.predicate, validFrom: r.validFrom, validTo: CAST(r.validTo AS INT64),
-             confidence: r.confidence, memoryId: r.memoryId, createdAt: r.createdAt}]->(o)`,
+             confidence: CAST(r.confidence AS DOUBLE), memoryId: r.memoryId, createdAt: r.createdAt}]->(o)`,
           {
             rows: stored.map((t) => ({
               s: entityKey(namespace, t.subject),
@@ -726,7 +925,9 @@ export class KuzuGraphStore implements GraphStore {
               predicate: t.predicate,
               validFrom: t.validFrom,
               validTo: t.validTo,
-              confidence: t.confidence,
+              // As text: the binding types a whole number as INT64 and a fraction as DOUBLE, and rows
+              // whose struct types differ (confidence 1 next to 0.9) fail to bind.
+              confidence: String(t.confidence),
               memoryId: t.memoryId,
               createdAt: now,
             })),
@@ -743,10 +944,13 @@ export class KuzuGraphStore implements GraphStore {
 
   async closeTriples(namespace: string, subject: string, predicate: string, at: number): Promise<number> {
     return this.writer.run(async (c) => {
-      const rows = await c.exec(
-        `MATCH (s:Entity {key: $s})-[t:Triple]->(:Entity) WHERE t.predicate = $p AND t.validTo IS NULL AND t.validFrom <= $at
-         SET t.validTo = $at RETURN count(t) AS n`,
-        { s: entityKey(namespace, subject), p: predicate, at },
+      // In a transaction, like every write, so its commit counts towards the next checkpoint.
+      const rows = await c.transaction(() =>
+        c.exec(
+          `MATCH (s:Entity {key: $s})-[t:Triple]->(:Entity) WHERE t.predicate = $p AND t.validTo IS NULL AND t.validFrom <= $at
+           SET t.validTo = $at RETURN count(t) AS n`,
+          { s: entityKey(namespace, subject), p: predicate, at },
+        ),
       );
       return num(rows[0]?.n ?? 0);
     });
@@ -803,11 +1007,30 @@ export class KuzuGraphStore implements GraphStore {
 
   async getMeta(key: string): Promise<string | null> {
     const rows = await this.reader(0).run((c) => c.exec('MATCH (x:Meta {key: $key}) RETURN x.value AS value', { key }));
-    return rows.length > 0 ? (rows[0]!.value as string) : null;
+    if (rows.length === 0) return null;
+    const value = rows[0]!.value as string;
+    if (value !== IN_FILE) return value;
+    // A crash after the key was marked but before its first file was in place: no value yet.
+    return readFile(this.metaFile(key), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
   }
 
+  /** Long values go to a file of their own (see META_INLINE_CHARS), replaced atomically and synced before this resolves. */
   async setMeta(key: string, value: string): Promise<void> {
-    await this.writer.run((c) => c.exec('MERGE (x:Meta {key: $key}) SET x.value = $value', { key, value }));
+    const set = 'MERGE (x:Meta {key: $key}) SET x.value = $value';
+    await this.writer.run(async (c) => {
+      if (value.length <= META_INLINE_CHARS) {
+        await c.transaction(() => c.exec(set, { key, value }));
+        await rm(this.metaFile(key), { force: true });
+        return;
+      }
+      // The key is marked first, so a crash before the file is complete leaves the old file or none.
+      await c.transaction(() => c.exec(set, { key, value: IN_FILE }));
+      await writeDurably(this.metaDir, this.metaFile(key), value);
+    });
+  }
+
+  private metaFile(key: string): string {
+    return join(this.metaDir, createHash('sha256').update(key).digest('hex'));
   }
 
   private closed = false;
@@ -818,6 +1041,9 @@ export class KuzuGraphStore implements GraphStore {
     // Let queued work finish before the native handles go.
     await Promise.all([this.writer, ...this.readers].map((c) => c.run(async () => undefined)));
     for (const c of [this.writer, ...this.readers]) await c.conn.close();
+    // The holder file goes while the lock is still ours, so it never removes the next holder's.
+    dropHolder(this.holderPath);
     await this.db.close();
+    openHere.delete(this.key);
   }
 }

@@ -7,7 +7,7 @@ import { baseLevelActivation } from './models/act-r.js';
 import { retentionAt } from './models/ebbinghaus.js';
 import { spread } from './models/hebbian.js';
 import { contiguityBoost, type ContiguityParams } from './models/temporal-contiguity.js';
-import { dot, relevance, score, type ScoreExplanation, type ScoringParams } from './scoring.js';
+import { cosine, relevance, score, type CandidateSignals, type ScoreExplanation, type ScoringParams } from './scoring.js';
 import { pairKey, type GraphStore, type LinkEdge, type StoredMemory } from './store.js';
 
 export type CandidateSource = 'vector' | 'text' | 'contiguity' | 'association' | 'working-memory';
@@ -42,6 +42,8 @@ export interface RecallTuning {
   contiguity: ContiguityParams;
   /** How many top matches seed contiguity and association. */
   seeds: number;
+  /** Weight of episode support (`episodeMultipliers`); 0 or absent: off. The hub sets it for a low-confidence second pass. */
+  episodeSupport?: number;
 }
 
 interface Candidate {
@@ -74,7 +76,7 @@ export async function recallFromStore(store: GraphStore, req: RecallRequest, tun
       candidates.set(memory.id, {
         memory,
         embedding,
-        cosine: embedding ? dot(queryVector, embedding) : 0,
+        cosine: embedding ? cosine(queryVector, embedding) : 0,
         bm25: bm25.get(memory.id) ?? 0,
         sources: new Set([source]),
       });
@@ -119,13 +121,14 @@ export async function recallFromStore(store: GraphStore, req: RecallRequest, tun
   await add([...spreadActivation.keys()], 'association');
   await add(wmIds, 'working-memory');
 
-  const results: RecallResult[] = [];
+  const ranked: Array<{ c: Candidate; signals: CandidateSignals }> = [];
   for (const c of candidates.values()) {
     const m = c.memory;
     if (req.types && !req.types.includes(m.type)) continue;
     if (req.domain && m.domain !== req.domain) continue;
-    const scored = score(
-      {
+    ranked.push({
+      c,
+      signals: {
         cosine: c.cosine,
         bm25: c.bm25,
         activation: baseLevelActivation(m.access, req.now),
@@ -136,12 +139,23 @@ export async function recallFromStore(store: GraphStore, req: RecallRequest, tun
         inWorkingMemory: req.workingMemory.has(m.id),
         somatic: somatic?.get(m.id) ?? 1,
       },
-      maxBm25,
-      tuning.scoring,
-    );
-    if (scored.score < req.minScore) continue;
-    results.push({ id: m.id, content: m.content, score: scored.score, memory: m, sources: [...c.sources], explanation: scored.explanation });
+    });
   }
+  let scored = ranked.map((r) => score(r.signals, maxBm25, tuning.scoring));
+  if (tuning.episodeSupport) {
+    const episode = episodeMultipliers(
+      ranked.map((r, i) => ({ memory: r.c.memory, score: scored[i]!.score })),
+      tuning.contiguity.window,
+      tuning.episodeSupport,
+    );
+    scored = ranked.map((r, i) => score({ ...r.signals, episode: episode[i]! }, maxBm25, tuning.scoring));
+  }
+  const results: RecallResult[] = [];
+  ranked.forEach(({ c }, i) => {
+    const s = scored[i]!;
+    if (s.score < req.minScore) return;
+    results.push({ id: c.memory.id, content: c.memory.content, score: s.score, memory: c.memory, sources: [...c.sources], explanation: s.explanation });
+  });
   results.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
   return results.slice(0, req.k);
 }
@@ -163,4 +177,39 @@ function adjacencyOf(links: readonly LinkEdge[]): Map<string, Array<{ id: string
     }
   }
   return adjacency;
+}
+
+/**
+ * Episode support, a score regularisation over time (after Diaz 2005: a document's score is
+ * smoothed with its neighbours'): an episodic memory's multiplier is 1 + weight × the summed scores
+ * of the other episodic candidates within `window` positions of it in its session, relative to the
+ * best score. When no single memory matches the cue convincingly (low recall confidence), the
+ * episode the answer sits in usually matches several times over, while an isolated chance match
+ * does not. Other types get none: facts stored together say nothing about each other's relevance,
+ * and an updated fact usually arrives alone, so support would favour the stale bundle.
+ * O(candidates × window).
+ */
+export function episodeMultipliers(items: ReadonlyArray<{ memory: Pick<StoredMemory, 'session' | 'seq' | 'type'>; score: number }>, window: number, weight: number): number[] {
+  const out = items.map(() => 1);
+  const top = Math.max(0, ...items.map((i) => i.score));
+  if (top <= 0 || weight <= 0) return out;
+  const bySession = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const session = item.memory.session;
+    if (session === null || item.memory.type !== 'episodic') return;
+    const members = bySession.get(session);
+    if (members) members.push(i);
+    else bySession.set(session, [i]);
+  });
+  for (const members of bySession.values()) {
+    members.sort((a, b) => items[a]!.memory.seq - items[b]!.memory.seq);
+    for (const [k, i] of members.entries()) {
+      const seq = items[i]!.memory.seq;
+      let support = 0;
+      for (let j = k - 1; j >= 0 && seq - items[members[j]!]!.memory.seq <= window; j--) support += items[members[j]!]!.score;
+      for (let j = k + 1; j < members.length && items[members[j]!]!.memory.seq - seq <= window; j++) support += items[members[j]!]!.score;
+      out[i] = 1 + (weight * support) / top;
+    }
+  }
+  return out;
 }

@@ -42,6 +42,8 @@ export interface CandidateSignals {
   inWorkingMemory: boolean;
   /** Somatic-marker multiplier from the hub (1 when it has no record of this memory here). */
   somatic?: number;
+  /** Episode-support multiplier ≥ 1 (only in the hub's low-confidence second pass; 1 otherwise). */
+  episode?: number;
 }
 
 export interface ScoreExplanation {
@@ -57,6 +59,7 @@ export interface ScoreExplanation {
     importance: number;
     workingMemory: number;
     somatic: number;
+    episode: number;
     total: number;
   };
   signals: { activation: number; retention: number; spread: number };
@@ -88,9 +91,12 @@ export function score(signals: CandidateSignals, maxBm25: number, params: Scorin
     importance: lerp(params.importance.min, params.importance.max, clamp(signals.importance, 0, 1)),
     workingMemory: signals.inWorkingMemory ? params.workingMemoryBoost : 1,
     somatic: signals.somatic ?? 1,
+    episode: Math.max(1, signals.episode ?? 1),
     total: 1,
   };
-  m.total = clamp(m.activation * m.retention * m.spread * m.contiguity * m.importance * m.workingMemory * m.somatic, params.totalMin, params.totalMax);
+  // Episode support is evidence of relevance from the memory's neighbours, not a state of the
+  // memory, so it stands outside the bound (inside it, the bound flattened the very top it reorders).
+  m.total = clamp(m.activation * m.retention * m.spread * m.contiguity * m.importance * m.workingMemory * m.somatic, params.totalMin, params.totalMax) * m.episode;
   return {
     score: rel.value * m.total,
     explanation: {
@@ -102,6 +108,33 @@ export function score(signals: CandidateSignals, maxBm25: number, params: Scorin
       signals: { activation: signals.activation, retention: signals.retention, spread: signals.spread },
     },
   };
+}
+
+/**
+ * Cosine similarity. Embedders give unit vectors, where it equals the dot product, but a caller may
+ * store its own embedding of any length (and the cache's int8 copies are not exactly unit), so the
+ * norms are divided out: relevance stays within [0, 1]. A zero vector matches nothing.
+ */
+export function cosine(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return aa > 0 && bb > 0 ? Math.max(-1, Math.min(1, ab / Math.sqrt(aa * bb))) : 0;
+}
+
+/** `v` scaled to unit length (in place); a zero vector stays zero. */
+export function normalise(v: Float32Array): Float32Array {
+  let norm = 0;
+  for (let i = 0; i < v.length; i++) norm += v[i]! * v[i]!;
+  norm = Math.sqrt(norm);
+  if (norm > 0) for (let i = 0; i < v.length; i++) v[i]! /= norm;
+  return v;
 }
 
 export function dot(a: Float32Array, b: Float32Array): number {

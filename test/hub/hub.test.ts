@@ -109,7 +109,7 @@ describe('hub snapshots', () => {
     b.restore('ns', a.snapshot('ns'));
     expect(b.snapshot('ns')).toBe(a.snapshot('ns'));
     for (let i = 0; i < 50; i++) {
-      for (const hub of [a, b]) hub.feedback('ns', { domain: 'd1', strategy: 's0', success: i % 3 === 0 });
+      for (const hub of [a, b]) hub.feedback('ns', { domain: 'd1', strategy: 's0', success: i % 3 === 0, time: 600 + i });
       expect(b.metric('ns', { metric: 'latency', value: 100 + i, time: 600 + i })).toBe(a.metric('ns', { metric: 'latency', value: 100 + i, time: 600 + i }));
     }
     expect(b.state('ns')).toEqual(a.state('ns'));

@@ -3,14 +3,20 @@ import { z } from 'zod';
 
 const Reason = z.string().min(1);
 
+/** A second recall pass for a low-confidence recall (applied by `Insula.recallWithReport`). */
 export const RetrievalAdjustmentSchema = z.object({
   kind: z.literal('retrieval-adjustment'),
   domain: z.string(),
-  /** Multiply k and the candidate pool by this. */
+  /** Multiply the candidate pool and the contiguity / association seeds of the second pass by this. */
   widen: z.number().min(1),
+  /** Drop the caller's minimum score in the second pass. */
   lowerThreshold: z.boolean(),
-  /** Give the lexical (BM25) side more weight. */
-  addLexical: z.boolean(),
+  /**
+   * Weight of episode support in the second pass: each episodic candidate's score is multiplied by
+   * 1 + episodeSupport × (summed scores of the other episodic candidates within the contiguity
+   * window of its session) / (best score). 0 leaves the ranking as it was.
+   */
+  episodeSupport: z.number().min(0).max(1),
   reason: Reason,
 });
 

@@ -23,8 +23,13 @@ export const RegulationParamsSchema = z
     systemicSources: z.number().int().min(2).default(2),
     /** Deviation level (0..1) at which a source counts as deviating. */
     deviation: z.number().min(0).max(1).default(0.5),
-    /** Widening applied when recall confidence is low (multiplied by the recall depth). */
-    widen: z.number().min(1).max(10).default(2),
+    /**
+     * Widening of a low-confidence second pass (multiplied by the recall depth). 1: the recall depth
+     * alone; doubling the pool did not help the low-confidence LoCoMo dev questions (docs/hub.md).
+     */
+    widen: z.number().min(1).max(10).default(1),
+    /** Weight of episode support in a low-confidence second pass (see RetrievalAdjustmentSchema). */
+    episodeSupport: z.number().min(0).max(1).default(0.2),
   })
   .strict();
 export type RegulationParams = z.output<typeof RegulationParamsSchema>;
@@ -132,7 +137,7 @@ export function regulate(input: RegulationInput, p: RegulationParams): Regulatio
         domain,
         widen: Math.round(p.widen * g.recallDepth * 100) / 100,
         lowerThreshold: true,
-        addLexical: true,
+        episodeSupport: p.episodeSupport,
         reason:
           d.confidence.count < p.coldStart
             ? `recall confidence ${d.lastConfidence!.toFixed(2)} is below ${p.coldConfidence} (too few recalls in this domain for its own baseline yet)`

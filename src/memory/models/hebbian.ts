@@ -37,7 +37,8 @@ export const SPREAD_DEFAULT_MIN_ACTIVATION = 1e-3;
 const unit = z.number().min(0).max(1);
 
 export const StrengthenOptionsSchema = z.object({
-  rate: z.number().gt(0).max(1).default(HEBBIAN_DEFAULT_RATE),
+  // 0 learns nothing: a co-activation gated by a fully decayed working-memory item, or hebbianRate 0.
+  rate: z.number().min(0).max(1).default(HEBBIAN_DEFAULT_RATE),
   /** Outcome of the turn in [−1, 1]; omitted = plain Hebbian co-activation. */
   outcome: z.number().min(-1).max(1).optional(),
 });
