@@ -3,7 +3,8 @@
  * ../shared/data/README.md; every turn is one memory, one namespace per conversation, questions of
  * categories 1-4 with evidence are queries).
  *  - with hub: `recallWithReport`; when the hub judges the first pass's confidence low against the
- *    domain's adaptive baseline, it applies its retrieval adjustment (a widened second pass);
+ *    domain's adaptive baseline, it applies its retrieval adjustment (a second pass with episode
+ *    support, docs/hub.md);
  *  - without hub: the same instance and question with `regulate: false` (no somatic multipliers, no
  *    confidence check, no adjustment).
  * The baseline depends on the order questions arrive in, so a seed shuffles that order and starts
