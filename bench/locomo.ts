@@ -5,20 +5,13 @@
  *
  *   npm run bench:locomo -- --data ../shared/data/locomo/locomo-dev.json
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import { Command } from 'commander';
-import { z } from 'zod';
 import { Insula, type InsulaOptions } from '../src/index.js';
-
-const Turn = z.object({ speaker: z.string(), dia_id: z.string(), text: z.string(), blip_caption: z.string().optional() });
-const Sample = z.object({
-  sample_id: z.string(),
-  conversation: z.record(z.string(), z.unknown()),
-  qa: z.array(z.object({ question: z.string(), evidence: z.array(z.string()).optional(), category: z.number() }).loose()),
-});
+import { ASKED_AT, ingestConversation, readLocomo } from './locomo-data.js';
 
 const program = new Command()
   .requiredOption('--data <path>', 'LoCoMo JSON file')
@@ -40,28 +33,7 @@ if (args.ablate && !ABLATIONS[args.ablate]) throw new Error(`--ablate: one of ${
 
 const KS = [1, 5, 10, 20] as const;
 
-/**
- * Fixed clock, as in bench/efficacy/low-confidence.ts: every turn is stored at one instant and every
- * question asked an hour later, so the ACT-R and forgetting-curve factors are the same for all
- * memories and the figures do not depend on how long ingestion and the earlier questions took.
- */
-const STORED_AT = Date.UTC(2026, 0, 1);
-const ASKED_AT = STORED_AT + 3_600_000;
-
-/** "1:56 pm on 8 May, 2023" → epoch ms. */
-function parseSessionDate(text: string): number {
-  const m = /(\d{1,2}):(\d{2})\s*(am|pm)\s+on\s+(\d{1,2})\s+(\w+),?\s+(\d{4})/i.exec(text);
-  if (!m) throw new Error(`unparsed session date: ${text}`);
-  const [, hh, mm, ampm, day, month, year] = m;
-  const hour = (Number(hh) % 12) + (ampm!.toLowerCase() === 'pm' ? 12 : 0);
-  return Date.parse(`${day} ${month} ${year} ${String(hour).padStart(2, '0')}:${mm}:00 UTC`);
-}
-
-function evidenceIds(raw: readonly string[], valid: ReadonlySet<string>): string[] {
-  return [...new Set(raw.flatMap((e) => e.split(/[;\s]+/)).filter((e) => valid.has(e)))];
-}
-
-const samples = z.array(Sample).parse(JSON.parse(readFileSync(args.data, 'utf8')));
+const samples = readLocomo(args.data);
 const dir = mkdtempSync(join(tmpdir(), 'insula-locomo-'));
 const mem = await Insula.open({ path: join(dir, 'db.kuzu'), embedder: { kind: args.embedder }, ...(args.ablate ? ABLATIONS[args.ablate] : {}) });
 
@@ -74,33 +46,12 @@ const lowConfidence = { count: 0, adjusted: 0, plain: 0 };
 const started = Date.now();
 try {
   for (const sample of samples) {
-    const ns = sample.sample_id.replace(/[^A-Za-z0-9_.:@-]/g, '_');
-    const idToDia = new Map<string, string>();
-    const sessions = Object.keys(sample.conversation)
-      .filter((k) => /^session_\d+$/.test(k))
-      .sort((a, b) => Number(a.split('_')[1]) - Number(b.split('_')[1]));
-    for (const key of sessions) {
-      const turns = z.array(Turn).parse(sample.conversation[key]);
-      const when = parseSessionDate(String(sample.conversation[`${key}_date_time`]));
-      const stored = await mem.rememberMany(
-        turns.map((t) => ({
-          namespace: ns,
-          content: `${t.speaker}: ${t.text}${t.blip_caption ? ` [shares a photo: ${t.blip_caption}]` : ''}`,
-          session: key,
-          occurredAt: when,
-          metadata: { diaId: t.dia_id },
-        })),
-        STORED_AT,
-      );
-      stored.forEach((s, i) => idToDia.set(s.id, turns[i]!.dia_id));
-    }
-    const valid = new Set(idToDia.values());
-    const qas = sample.qa.filter((q) => q.category >= 1 && q.category <= 4 && evidenceIds(q.evidence ?? [], valid).length > 0);
+    const { namespace: ns, idToDia, questions: qas } = await ingestConversation(mem, sample);
     let conversationRecall10 = 0;
     const bar = new SingleBar({ format: `${ns} {bar} {value}/{total} questions`, stream: process.stderr }, Presets.shades_classic);
     bar.start(qas.length, 0);
     for (const qa of qas) {
-      const evidence = evidenceIds(qa.evidence ?? [], valid);
+      const evidence = qa.evidence;
       const report = await mem.recallWithReport(qa.question, { namespace: ns, k: 20, recordAccess: false, now: ASKED_AT });
       const ranked = report.results.map((r) => idToDia.get(r.id)!);
       if (report.adjustment) {

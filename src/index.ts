@@ -5,7 +5,8 @@ export type { Embedder } from '../native/embedder.js';
 export { createUseLiteEmbedder, UseLiteEmbedderOptionsSchema } from '../native/use/embedder.js';
 export { createGloveEmbedder, GloveEmbedderOptionsSchema } from '../native/glove/embedder.js';
 export { createOnnxDirectoryEmbedder, OnnxDirectoryEmbedderOptionsSchema } from '../native/onnx-directory/embedder.js';
-export { KuzuGraphStore, KuzuStoreOptionsSchema, type KuzuStoreOptions } from './memory/kuzu-store.js';
+export { hubEnergy, learnIntuition, loadIntuition, saveIntuition, senseIntuition, SnnIntuition, SnnIntuitionOptionsSchema, SNN_SIGNAL_SOURCE, type LearnOptions as IntuitionLearnOptions, type SenseOptions, type SnnIntuitionOptions } from '../native/snn/intuition.js';
+export { KuzuGraphStore, KuzuStoreOptionsSchema, StoreFailedError, StoreFullError, StoreLockedError, type KuzuStoreOptions, type StoreHolder } from './memory/kuzu-store.js';
 export type * from './memory/store.js';
 export {
   MemoryInputSchema,
@@ -30,3 +31,8 @@ export { InteroceptiveHub, HubParamsSchema, type HubParams, type HubState, type 
 export { RegulationActionSchema, type RegulationAction } from './hub/regulation/actions.js';
 export type { GenerationParams } from './hub/regulation/neuromodulators.js';
 export { InteroceptiveSignalSchema, HostMetricSchema, type InteroceptiveSignalInput, type HostMetricInput } from './hub/signals/signal.js';
+export { SkillRouter, SkillRouterOptionsSchema, observeDecision, probabilityOf, reinforceGate, type SkillRouterOptions, type RouteDecision, type ChosenAdapter } from '../native/lora/router.js';
+export * as skillRegistry from '../native/lora/skill-registry.js';
+export { QaLogger, QaLoggerOptionsSchema, QaRecordSchema, type QaLoggerOptions, type QaRecord } from '../native/lora/qa-logger.js';
+export { factorLowRank, composeDelta, WeightDeltaSchema, type LoraFactors, type WeightDelta } from '../native/lora/svd-factor.js';
+export { RoutingInputSchema, type RoutingInput, type RoutingObservationResult } from './hub/hub.js';

@@ -43,7 +43,7 @@ import {
 } from './memory/schema.js';
 import { normalise, ScoringParamsSchema } from './memory/scoring.js';
 import { namespaceMetaKey, pairKey, type GraphStore, type NewMemory, type StoredMemory, type StoredTriple } from './memory/store.js';
-import { FeedbackInputSchema, HubParamsSchema, InteroceptiveHub, type FeedbackEffect, type FeedbackInput, type HubState, type RecallObservation } from './hub/hub.js';
+import { FeedbackInputSchema, HubParamsSchema, InteroceptiveHub, type FeedbackEffect, type FeedbackInput, type HubState, type RecallObservation, type RoutingInput, type RoutingObservationResult } from './hub/hub.js';
 import type { RegulationAction } from './hub/regulation/actions.js';
 import type { HostMetricInput, InteroceptiveSignalInput } from './hub/signals/signal.js';
 
@@ -52,6 +52,8 @@ export const InsulaOptionsSchema = z
     /** Database path; defaults to ~/.insula/memory.kuzu. Ignored when `store` is given. */
     path: z.string().min(1).optional(),
     embedder: EmbedderChoiceSchema.prefault({ kind: 'use-lite' }),
+    /** Free space the embedded store keeps on its disk; writes are refused below it (StoreFullError). Default 64 MiB. */
+    minFreeBytes: z.number().int().min(0).optional(),
     /** A ready GraphStore (e.g. another engine); by default an embedded Kùzu store at `path`. */
     store: z.custom<GraphStore>((v) => typeof v === 'object' && v !== null && 'insertMemories' in v).optional(),
     scoring: ScoringParamsSchema,
@@ -107,7 +109,7 @@ export interface RecallReport {
   results: RecallResult[];
   /** The hub's metacognitive check of the first pass (null when the hub is off or regulate is false). */
   confidence: RecallObservation | null;
-  /** The retrieval adjustment applied (a widened second pass), if confidence was low. */
+  /** The retrieval adjustment applied (a wider second pass with episode support), if confidence was low. */
   adjustment: Extract<RegulationAction, { kind: 'retrieval-adjustment' }> | null;
 }
 
@@ -250,7 +252,7 @@ export class Insula {
     const embedder = await createEmbedder(opts.embedder);
     let opened: KuzuGraphStore | undefined;
     try {
-      const store = opts.store ?? (opened = await KuzuGraphStore.open({ path: opts.path ?? defaultStorePath(), dims: embedder.dims }));
+      const store = opts.store ?? (opened = await KuzuGraphStore.open({ path: opts.path ?? defaultStorePath(), dims: embedder.dims, ...(opts.minFreeBytes === undefined ? {} : { minFreeBytes: opts.minFreeBytes }) }));
       if (store.dims !== embedder.dims) throw new Error(`store holds ${store.dims}-d embeddings but embedder ${embedder.name} gives ${embedder.dims}`);
       const storedEmbedder = await store.getMeta('embedder');
       if (storedEmbedder === null) await store.setMeta('embedder', embedder.name);
@@ -293,9 +295,10 @@ export class Insula {
 
   /** Stores a batch in one transaction with one embedding pass; all-or-nothing validation. */
   async rememberMany(inputs: readonly MemoryInput[], now = Date.now()): Promise<RememberResult[]> {
-    parse(z.array(z.unknown()), inputs, 'memories');
+    // The parsed copy is dense: map() would skip a sparse array's holes and leave them unvalidated.
+    const batch = parse(z.array(z.unknown()), inputs, 'memories');
     now = parse(TimeSchema, now, 'now');
-    const records = inputs.map((input, i) => parse(MemoryInputSchema, input, inputs.length > 1 ? `memory [${i}]` : 'memory'));
+    const records = batch.map((input, i) => parse(MemoryInputSchema, input, batch.length > 1 ? `memory [${i}]` : 'memory'));
     for (const [i, r] of records.entries()) {
       if (r.embedding && r.embedding.length !== this.embedder.dims) {
         const what = inputs.length > 1 ? `memory [${i}]` : 'memory';
@@ -625,7 +628,9 @@ export class Insula {
 
   async addTriples(triples: readonly TripleInput[], namespace = 'default'): Promise<StoredTriple[]> {
     const ns = parse(NamespaceSchema, namespace, 'namespace');
-    const parsed = triples.map((t, i) => parse(TripleInputSchema, t, `triple [${i}]`));
+    // A dense parsed copy, so a sparse array's holes are validated too; labels name the argument.
+    const batch = parse(z.array(z.unknown()), triples, 'triples');
+    const parsed = batch.map((t, i) => parse(TripleInputSchema, t, `triples [${i}]`));
     return addTriples(this.store, ns, parsed, Date.now());
   }
 
@@ -651,6 +656,12 @@ export class Insula {
   async metric(input: HostMetricInput, namespace = 'default'): Promise<number> {
     const ns = parse(NamespaceSchema, namespace, 'namespace');
     return (await this.hubFor(ns)).metric(ns, input);
+  }
+
+  /** A skill router's decision for a turn; `low` is cognitive dissonance for the domain (see InteroceptiveHub.observeRouting). */
+  async observeRouting(input: RoutingInput, namespace = 'default'): Promise<RoutingObservationResult> {
+    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    return (await this.hubFor(ns)).observeRouting(ns, input);
   }
 
   /**

@@ -30,4 +30,15 @@ describe('examples', () => {
     expect(out).toMatch(/resources\/updated notifications received: [1-9]/);
     expect(out).toContain('regulate behaviour-shift: stop repeating "refund-directly"');
   }, 120_000);
+
+  it('Fascicle: intent analysis fans out to parallel neurons, streams its stages and ends in a typed plan', async () => {
+    const out = await example('fascicle-intent.ts');
+    expect(out).toContain('[info] intent: routed to retrieval, computation');
+    expect(out.indexOf('[stage_started] computation')).toBeLessThan(out.indexOf('[stage_completed] retrieval'));
+    expect(out.indexOf('[stage_completed] computation')).toBeLessThan(out.indexOf('[stage_started] aggregation'));
+    expect(out).toMatch(/\[info\] intent: recalled 1 memories/);
+    expect(out).toContain('day 2: Mutianyu Great Wall');
+    expect(out).toContain('budget per day: 921 CNY; vegetarian: true');
+    expect(out).toMatch(/hub strategies \(travel\): .*intent 0\.75\/1.*tool:split_budget/);
+  }, 120_000);
 });

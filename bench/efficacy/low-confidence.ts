@@ -16,43 +16,16 @@
  * conv-26 is asked with only itself in the store), every question here is asked with all five
  * conversations in the store, one namespace each; recall@10 is lower than bench:locomo's for that.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { Insula } from '../../src/index.js';
 import { seededRandom } from '../../src/random.js';
-
-const Turn = z.object({ speaker: z.string(), dia_id: z.string(), text: z.string(), blip_caption: z.string().optional() });
-const Sample = z.object({
-  sample_id: z.string(),
-  conversation: z.record(z.string(), z.unknown()),
-  qa: z.array(z.object({ question: z.string(), evidence: z.array(z.string()).optional(), category: z.number() }).loose()),
-});
-
-/** "1:56 pm on 8 May, 2023" → epoch ms (as in bench/locomo.ts). */
-function parseSessionDate(text: string): number {
-  const m = /(\d{1,2}):(\d{2})\s*(am|pm)\s+on\s+(\d{1,2})\s+(\w+),?\s+(\d{4})/i.exec(text);
-  if (!m) throw new Error(`unparsed session date: ${text}`);
-  const [, hh, mm, ampm, day, month, year] = m;
-  const hour = (Number(hh) % 12) + (ampm!.toLowerCase() === 'pm' ? 12 : 0);
-  return Date.parse(`${day} ${month} ${year} ${String(hour).padStart(2, '0')}:${mm}:00 UTC`);
-}
-
-/** Malformed evidence ids ("D8:6; D9:17", "D:11:26", "D30:05"): split, keep the conversation's turn ids. */
-function evidenceIds(raw: readonly string[], valid: ReadonlySet<string>): string[] {
-  return [...new Set(raw.flatMap((e) => e.split(/[;\s]+/)).filter((e) => valid.has(e)))];
-}
-
-interface Question {
-  namespace: string;
-  question: string;
-  evidence: string[];
-}
+import { ASKED_AT, ingestConversation, readLocomo, type LocomoQuestion } from '../locomo-data.js';
 
 /** The conversations ingested once; each seed opens a copy. */
 export interface LowConfidenceCorpus {
-  questions: Question[];
+  questions: LocomoQuestion[];
   /** memory id → dialogue turn id. */
   idToDia: Map<string, string>;
   /** namespace → its memory ids. */
@@ -76,56 +49,23 @@ export interface LowConfidenceResult {
 }
 
 const DB_FILE = 'db.kuzu';
-/**
- * Fixed clock: every turn is stored at one instant and every question asked an hour later, so the
- * ACT-R and forgetting-curve factors are the same for all memories and nothing depends on how long
- * ingestion and the previous questions took on the machine (with the wall clock, the seconds between
- * storing a turn and asking about it changed rankings from run to run).
- */
-const STORED_AT = Date.UTC(2026, 0, 1);
-const ASKED_AT = STORED_AT + 3_600_000;
 
 export async function prepareLowConfidence(dataPath: string, embedder: 'use-lite' | 'glove' = 'use-lite'): Promise<LowConfidenceCorpus> {
-  const samples = z.array(Sample).parse(JSON.parse(readFileSync(dataPath, 'utf8')));
+  const samples = readLocomo(dataPath);
   const dir = mkdtempSync(join(tmpdir(), 'insula-lowconf-'));
   const started = Date.now();
   const idToDia = new Map<string, string>();
   const ids = new Map<string, string[]>();
-  const questions: Question[] = [];
+  const questions: LocomoQuestion[] = [];
   try {
     // hub: false, so the database holds no hub state and every seed starts from a fresh hub.
     const mem = await Insula.open({ path: join(dir, DB_FILE), embedder: { kind: embedder }, hub: false });
     try {
       for (const sample of samples) {
-        const namespace = sample.sample_id.replace(/[^A-Za-z0-9_.:@-]/g, '_');
-        const valid = new Set<string>();
-        const sessions = Object.keys(sample.conversation)
-          .filter((k) => /^session_\d+$/.test(k))
-          .sort((a, b) => Number(a.split('_')[1]) - Number(b.split('_')[1]));
-        for (const key of sessions) {
-          const turns = z.array(Turn).parse(sample.conversation[key]);
-          const when = parseSessionDate(String(sample.conversation[`${key}_date_time`]));
-          const stored = await mem.rememberMany(
-            turns.map((t) => ({
-              namespace,
-              content: `${t.speaker}: ${t.text}${t.blip_caption ? ` [shares a photo: ${t.blip_caption}]` : ''}`,
-              session: key,
-              occurredAt: when,
-              metadata: { diaId: t.dia_id },
-            })),
-            STORED_AT,
-          );
-          stored.forEach((s, i) => {
-            idToDia.set(s.id, turns[i]!.dia_id);
-            if (!ids.has(namespace)) ids.set(namespace, []);
-            ids.get(namespace)!.push(s.id);
-            valid.add(turns[i]!.dia_id);
-          });
-        }
-        for (const qa of sample.qa) {
-          const evidence = evidenceIds(qa.evidence ?? [], valid);
-          if (qa.category >= 1 && qa.category <= 4 && evidence.length > 0) questions.push({ namespace, question: qa.question, evidence });
-        }
+        const conversation = await ingestConversation(mem, sample);
+        for (const [id, dia] of conversation.idToDia) idToDia.set(id, dia);
+        ids.set(conversation.namespace, [...conversation.idToDia.keys()]);
+        questions.push(...conversation.questions);
       }
     } finally {
       // Closing flushes the background queue and the database (Kùzu checkpoints on close).

@@ -19,13 +19,13 @@ export interface StrategyChoiceOptions {
   changes: number;
 }
 
-interface World {
+export interface World {
   /** rates[domain][segment][strategy] and the step each segment starts at. */
   rates: number[][][];
   starts: number[][];
 }
 
-function makeWorld(o: StrategyChoiceOptions, r: () => number): World {
+export function makeWorld(o: StrategyChoiceOptions, r: () => number): World {
   const rates: number[][][] = [];
   const starts: number[][] = [];
   for (let d = 0; d < o.domains; d++) {
@@ -36,7 +36,7 @@ function makeWorld(o: StrategyChoiceOptions, r: () => number): World {
   return { rates, starts };
 }
 
-function ratesAt(w: World, d: number, t: number): number[] {
+export function ratesAt(w: World, d: number, t: number): number[] {
   const starts = w.starts[d]!;
   let seg = 0;
   while (seg + 1 < starts.length && starts[seg + 1]! <= t) seg++;

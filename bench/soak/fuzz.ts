@@ -463,7 +463,8 @@ const triple: Field = objectField({
 
 // ---- the harness ---------------------------------------------------------------------------------
 
-export type ProblemKind = 'crash' | 'unexpected' | 'verbatim' | 'changed';
+/** `recall`: a stored text's exact-text recall missed it (ranking); `verbatim`: stored or read-back text differs. */
+export type ProblemKind = 'crash' | 'unexpected' | 'verbatim' | 'recall' | 'changed';
 
 export interface Problem {
   kind: ProblemKind;
@@ -593,7 +594,13 @@ export async function openFuzzHarness(dir: string, open: (path: string) => Promi
     // A bag-of-words embedder gives every text with the same known words the same vector: a full
     // top k of such twins is a tie the ranking may break either way, not a miss.
     else if (results.length === 10 && results.every((r) => r.explanation.cosine > 0.999)) tally.crowded++;
-    else problem('verbatim', target, `recall with the exact text did not find ${id} (got ${results.map((r) => `${r.id} cos ${r.explanation.cosine.toFixed(3)}`).join(', ')})`, input);
+    else {
+      // Where it ranked, and why, for the report: a candidate below the top 10, or none at all.
+      const wide = await mem.recall(q, { namespace: ns, k: 200, recordAccess: false, regulate: false });
+      const at = wide.findIndex((r) => r.id === id);
+      const why = (r: RecallResult) => `score ${r.score.toFixed(3)} (cosine ${r.explanation.cosine.toFixed(3)}, bm25 ${r.explanation.bm25Normalised.toFixed(3)}, ×${r.explanation.multipliers.total.toFixed(2)}, ${r.sources.join('+')})`;
+      problem('recall', target, `recall with the exact text did not find ${id}: ${at < 0 ? 'not a candidate' : `rank ${at + 1}, ${why(wide[at]!)}`}; last of ${results.length}: ${results.length > 0 ? why(results[results.length - 1]!) : 'none'}`, input);
+    }
   };
 
   const checkResults = (target: string, ns: string, results: readonly RecallResult[], input: unknown) => {
@@ -640,9 +647,10 @@ export async function openFuzzHarness(dir: string, open: (path: string) => Promi
     try {
       r = await client.callTool({ name: tool, arguments: args as Record<string, unknown> });
     } catch (err) {
-      // Arguments that are not an object fail the protocol's own request schema, naming them.
+      // The protocol's own request schema refuses arguments that are not a plain record (not an
+      // object, or one whose own `constructor` is a function, which only an in-memory transport can carry), naming them.
       const message = err instanceof Error ? err.message : String(err);
-      if (!isObject(args) && /arguments/.test(message)) {
+      if (c.bad !== null && /"arguments"/.test(message)) {
         tally.rejected++;
         return;
       }
@@ -1002,6 +1010,8 @@ export interface FuzzReport {
   crashes: number;
   unexpectedErrors: number;
   verbatimFailures: number;
+  /** Valid stored texts their exact-text recall did not put in the top 10. */
+  exactRecallMisses: number;
   changedOnReject: number;
   seconds: number;
   problems: Problem[];
@@ -1051,6 +1061,7 @@ export async function runFuzz(opts: { cases: number; seed: number; cli: number; 
       crashes: count('crash'),
       unexpectedErrors: count('unexpected'),
       verbatimFailures: count('verbatim'),
+      exactRecallMisses: count('recall'),
       changedOnReject: count('changed'),
       seconds: Math.round((performance.now() - started) / 100) / 10,
       problems,
@@ -1082,8 +1093,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       process.stderr.write(`fuzz: ${done}/${cases} cases, ${Math.round(performance.now() / 1000)} s, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB\n`);
     },
   });
-  for (const p of report.problems.slice(0, 50)) console.log(JSON.stringify(p));
+  // The first few of each kind, so one frequent kind does not hide a rare one.
+  const shown = (['crash', 'unexpected', 'verbatim', 'changed', 'recall'] as const).flatMap((kind) => report.problems.filter((p) => p.kind === kind).slice(0, 10));
+  for (const p of shown) console.log(JSON.stringify(p));
   const { problems, ...summary } = report;
-  console.log(JSON.stringify({ ...summary, problemsShown: Math.min(50, problems.length) }));
+  console.log(JSON.stringify({ ...summary, problemsShown: shown.length }));
   process.exitCode = problems.length > 0 ? 1 : 0;
 }

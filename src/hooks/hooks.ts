@@ -5,6 +5,8 @@
  * circuit breaker yields a degraded result and an incident, never a failed host turn.
  */
 import { z } from 'zod';
+import { QaLogger } from '../../native/lora/qa-logger.js';
+import { observeDecision, SkillRouter, type ChosenAdapter, type RouteDecision } from '../../native/lora/router.js';
 import { BackgroundQueue } from '../background.js';
 import type { HubState } from '../hub/hub.js';
 import type { RegulationAction } from '../hub/regulation/actions.js';
@@ -33,6 +35,13 @@ export const HookOptionsSchema = z
     /** Outbound turns (and verdicts) queued for storage; past this, beforeOutbound answers degraded instead of growing the queue. */
     maxQueued: z.number().int().min(1).max(1_000_000).default(1000),
     onIncident: z.custom<(error: Error, where: string) => void>((v) => typeof v === 'function').optional(),
+    /**
+     * A skill router: each turn is routed to a LoRA adapter, shown as `generation.adapter`; its
+     * confidence feeds the hub, where a low one (for the domain) is a `learn` action.
+     */
+    router: z.custom<SkillRouter>((v) => v instanceof SkillRouter, 'router: a SkillRouter').optional(),
+    /** Where turns in routing dissonance are written as QA pairs for a trainer. */
+    qaLogger: z.custom<QaLogger>((v) => v instanceof QaLogger, 'qaLogger: a QaLogger').optional(),
   })
   .strict();
 export type HookOptions = z.input<typeof HookOptionsSchema>;
@@ -103,13 +112,16 @@ export interface InboundState extends BlockState {
   breaker: BreakerState;
 }
 
+/** Sampling parameters from the hub, and the adapter the skill router picked (when one is configured). */
+export type InboundGeneration = GenerationParams & { adapter?: ChosenAdapter };
+
 export interface InboundContext {
   /** The prompt section ('' when there is nothing to say). */
   block: string;
   memories: InboundMemory[];
   state: InboundState;
   actions: RegulationAction[];
-  generation: GenerationParams | null;
+  generation: InboundGeneration | null;
   /** True when insula failed, timed out, got bad input or its breaker is open; the turn proceeds without it. */
   degraded: boolean;
   error: string | null;
@@ -145,6 +157,8 @@ export const SessionTurnSchema = z
     answered: z.boolean(),
     /** The stored exchange: a verdict judges the answer in it too, so a wrong answer is not recalled as fact. */
     exchangeId: z.string().min(1).max(128).optional(),
+    /** The skill router's decision for the turn, and whether it was in dissonance. */
+    routing: z.object({ adapter: z.string().min(1).max(128).nullable(), confidence: z.number().min(0).max(1), dissonant: z.boolean() }).strict().optional(),
   })
   .strict();
 export type SessionTurn = z.output<typeof SessionTurnSchema>;
@@ -166,6 +180,9 @@ export class InsulaHooks {
     clock: () => number = Date.now,
   ) {
     this.opts = parse(HookOptionsSchema, options, 'hook options');
+    if (this.opts.router && insula.hub === null) {
+      throw new InsulaValidationError('hook options', [], 'router: needs the interoceptive hub (routing confidence is judged against its baselines); open Insula without hub: false');
+    }
     this.breaker = new CircuitBreaker(this.opts.breaker, clock);
     this.queue = new BackgroundQueue((error, where) => this.incident(error, where, true), this.opts.maxQueued);
   }
@@ -203,13 +220,25 @@ export class InsulaHooks {
     if (!this.breaker.allow()) return { queued: false, ...receiptOf(appraisal), degraded: true, error: 'insula circuit breaker is open' };
     const recalled = previous && !previous.answered ? previous.memoryIds : [];
     // With the host's own outcome the turn is judged; otherwise the user's next message may judge it.
+    const routed = previous && !previous.answered ? previous : undefined;
     const judgeable: LastTurn | null =
-      outcome === null ? { namespace: turn.namespace, situation: turn.userText, domain: appraisal.domain, ...(turn.strategy ? { strategy: turn.strategy } : {}), memoryIds: turn.memoryIds ?? recalled, answered: true } : null;
+      outcome === null
+        ? {
+            namespace: turn.namespace,
+            situation: turn.userText,
+            domain: appraisal.domain,
+            ...(turn.strategy ? { strategy: turn.strategy } : {}),
+            memoryIds: turn.memoryIds ?? recalled,
+            answered: true,
+            ...(routed?.routing ? { routing: routed.routing } : {}),
+          }
+        : null;
     const queued = this.queue.enqueue('beforeOutbound', async () => {
       const memoryIds = turn.memoryIds ?? (await this.usedInReply(turn, recalled));
       if (judgeable) judgeable.memoryIds = memoryIds;
       const exchangeId = await this.outbound(turn, appraisal, outcome, memoryIds);
       if (judgeable) judgeable.exchangeId = exchangeId;
+      if (routed?.routing) await this.afterRouting(turn, routed.domain, routed.routing, outcome);
       this.breaker.success();
     });
     // Overload counts against the breaker like any failure of insula's (and ends a half-open trial).
@@ -234,14 +263,19 @@ export class InsulaHooks {
     return { incidents: this.incidents, breaker: this.breaker.state, lastError: this.lastError, pending: this.queue.pending, sessions: this.lastTurns.size };
   }
 
-  /** Waits for queued outbound work. */
-  flush(): Promise<void> {
-    return this.queue.flush();
+  /** Waits for queued outbound work (and writes the skill registry's changes). */
+  async flush(): Promise<void> {
+    await this.queue.flush();
+    try {
+      await this.opts.router?.flush();
+    } catch (err) {
+      this.incident(err, 'skill registry save', false);
+    }
   }
 
-  /** Flushes queued work; the Insula instance stays open (the host owns it). */
+  /** Flushes queued work; the Insula instance and the router stay open (the host owns them). */
   async close(): Promise<void> {
-    await this.queue.flush();
+    await this.flush();
   }
 
   private async inbound(turn: z.output<typeof BeforeInboundSchema>): Promise<InboundContext> {
@@ -251,9 +285,12 @@ export class InsulaHooks {
     const domain = turn.domain ?? detectDomain(userText);
     const hubOn = this.insula.hub !== null;
     const query = recallQuery(userText, turn.history ?? []);
+    // Routing runs beside recall; its dissonance must reach the hub before regulate() below reads it.
+    const routing = this.routeTurn(namespace, domain, userText);
     const report = query
       ? await this.insula.recallWithReport(query, { namespace, k: turn.k ?? this.opts.k, session: sessionId, hubDomain: domain })
       : { results: [], confidence: null, adjustment: null };
+    const routed = await routing;
     const hubState: HubState | null = hubOn ? await this.insula.state(namespace) : null;
     // This turn's regulation: actions for its domain and those for the whole agent.
     const actions = hubOn ? (await this.insula.regulate(namespace)).filter((a) => !('domain' in a) || a.domain === domain || a.domain === null) : [];
@@ -275,8 +312,15 @@ export class InsulaHooks {
       incidents: this.incidents,
       breaker: this.breaker.state,
     };
-    const generation = hubState?.generation ?? null;
-    this.remember(key, { namespace, situation: userText, domain, memoryIds: memories.map((m) => m.id), answered: false });
+    const generation: InboundGeneration | null = hubState ? { ...hubState.generation, ...(routed?.decision.adapter ? { adapter: routed.decision.adapter } : {}) } : null;
+    this.remember(key, {
+      namespace,
+      situation: userText,
+      domain,
+      memoryIds: memories.map((m) => m.id),
+      answered: false,
+      ...(routed ? { routing: { adapter: routed.decision.adapter?.name ?? null, confidence: routed.decision.confidence, dissonant: routed.dissonant } } : {}),
+    });
     return {
       block: renderBlock({ memories, state: hubOn ? state : null, actions, generation }, turn.budgetChars ?? this.opts.budgetChars),
       memories,
@@ -286,6 +330,35 @@ export class InsulaHooks {
       degraded: false,
       error: null,
     };
+  }
+
+  /**
+   * Routes the turn and feeds the confidence to the hub. A failure here costs the turn its adapter,
+   * not its memories: it is counted and the turn goes on.
+   */
+  private async routeTurn(namespace: string, domain: string, userText: string): Promise<{ decision: RouteDecision; dissonant: boolean } | null> {
+    const router = this.opts.router;
+    if (!router || userText.trim() === '') return null;
+    try {
+      const decision = await router.route(userText);
+      const { dissonant } = await observeDecision(this.insula, decision, { namespace, domain });
+      return { decision, dissonant };
+    } catch (err) {
+      this.incident(err, 'skill routing', false);
+      return null;
+    }
+  }
+
+  /** The router learns how its adapter did; a turn in dissonance becomes a QA pair for its domain. */
+  private async afterRouting(turn: z.output<typeof BeforeOutboundSchema>, domain: string, routing: NonNullable<SessionTurn['routing']>, outcome: number | null): Promise<void> {
+    try {
+      if (routing.adapter && outcome !== null) await this.opts.router?.recordOutcome(routing.adapter, (outcome + 1) / 2, turn.userText);
+      if (routing.dissonant && this.opts.qaLogger) {
+        await this.opts.qaLogger.log({ namespace: turn.namespace, domain, input: turn.userText, output: turn.assistantText, outcome, adapter: routing.adapter, confidence: routing.confidence });
+      }
+    } catch (err) {
+      this.incident(err, 'skill routing outcome', false);
+    }
   }
 
   /** Of the memories recalled for the turn, those the reply drew on (see `memoriesUsed`). */
@@ -313,6 +386,7 @@ export class InsulaHooks {
         success: verdict > 0,
         ...(judged.length > 0 ? { memoryIds: judged } : {}),
       });
+      if (previous.routing?.adapter) await this.opts.router?.recordOutcome(previous.routing.adapter, verdict > 0, previous.situation);
     });
     if (!queued) this.incident(new Error(`outbound queue full (${this.opts.maxQueued} turns): verdict dropped`), 'verdict', false);
   }

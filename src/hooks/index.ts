@@ -12,6 +12,7 @@ export {
   type HookHealth,
   type HookOptions,
   type InboundContext,
+  type InboundGeneration,
   type InboundMemory,
   type InboundState,
   type OutboundReceipt,

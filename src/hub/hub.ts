@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { RecallResult } from '../memory/recall.js';
 import { DomainSchema, InsulaValidationError, NamespaceSchema, parse, TimeSchema } from '../memory/schema.js';
-import { createDomainState, feelValence, updateBaseline, viewDomain, type DomainState, type DomainView } from './integration/domain-state.js';
+import { createDomainState, feelValence, initialBaseline, updateBaseline, viewDomain, type DomainState, type DomainView } from './integration/domain-state.js';
 import { createSomaticCache, forgetInMarkers, markOutcome, readMarkers, SomaticParamsSchema, type SomaticCache, type SomaticReading } from './integration/somatic-markers.js';
 import type { RegulationAction } from './regulation/actions.js';
 import {
@@ -18,7 +18,7 @@ import {
   type NeuromodulatorDrive,
   type NeuromodulatorState,
 } from './regulation/neuromodulators.js';
-import { isLowConfidence, regulate, RegulationParamsSchema } from './regulation/regulator.js';
+import { isLowConfidence, isLowRouting, regulate, RegulationParamsSchema } from './regulation/regulator.js';
 import { parseDrives, scoreAlignment, type AlignmentReport, type Drive } from './signals/alignment-scorer.js';
 import { AnomalyTracker, AnomalyTrackerOptionsSchema } from './signals/anomaly-tracker.js';
 import { FeedbackParamsSchema, initialArm, recordOutcome } from './signals/behaviour-feedback.js';
@@ -70,6 +70,27 @@ export interface FeedbackEffect {
   successRate: number;
   predictionError: number;
   changed: boolean;
+}
+
+export const RoutingInputSchema = z
+  .object({
+    domain: DomainSchema.default('general'),
+    /** The adapter picked (null: none). */
+    adapter: z.string().min(1).max(128).nullable(),
+    /** The router's probability for it, 0..1. */
+    confidence: z.number().min(0).max(1),
+    /** Adapters that competed (the chance level is 1 / choices). */
+    choices: z.number().int().min(1).max(1_000_000),
+    time: TimeSchema.optional(),
+  })
+  .strict();
+export type RoutingInput = z.input<typeof RoutingInputSchema>;
+
+export interface RoutingObservationResult {
+  /** Cognitive dissonance: low for this domain (see `observeRouting`). */
+  low: boolean;
+  /** The domain's mean routing confidence before this one (null for its first). */
+  usual: number | null;
 }
 
 export interface RecallObservation extends ConfidenceReport {
@@ -283,6 +304,33 @@ export class InteroceptiveHub {
     return { ...report, low };
   }
 
+  /**
+   * Metacognitive check of a skill-routing decision (the router's top probability among `choices`
+   * adapters): judged against the domain's routing baseline before it learns from it. A low one is
+   * cognitive dissonance and makes `regulate` ask to learn (collect QA pairs for the domain).
+   */
+  observeRouting(namespace: string, input: RoutingInput): RoutingObservationResult {
+    const ns = parse(NamespaceSchema, namespace, 'namespace');
+    const r = parse(RoutingInputSchema, input, 'routing');
+    const s = this.space(ns);
+    const now = r.time ?? Date.now();
+    const d = this.domain(s, r.domain, now);
+    const low = isLowRouting(d, r.confidence, r.choices, this.params.regulation);
+    const usual = d.routing.count > 0 ? d.routing.mean : null;
+    updateBaseline(d.routing, r.confidence, this.params.baselineRate);
+    d.lastRouting = { confidence: r.confidence, adapter: r.adapter, choices: r.choices, low };
+    this.integrate(s, {
+      source: 'confidence',
+      domain: r.domain,
+      valence: low ? -(1 - r.confidence) : r.confidence,
+      arousal: low ? 0.6 : 0.2,
+      time: now,
+      context: { quantity: 'routing', adapter: r.adapter },
+    });
+    this.onChange(ns);
+    return { low, usual };
+  }
+
   /** Is this confidence low for the domain, judged against its baseline? */
   isLowConfidence(namespace: string, domain: string, confidence: number): boolean {
     const d = this.spaces.get(namespace)?.domains.get(domain);
@@ -413,7 +461,8 @@ export class InteroceptiveHub {
     const metrics = raw.metrics.slice(-p.maxMetrics);
     const markers = raw.somatic.markers.length > p.somatic.capacity ? raw.somatic.markers.sort((a, b) => a.lastUsed - b.lastUsed).slice(-p.somatic.capacity) : raw.somatic.markers;
     const space: NamespaceHub = {
-      domains: new Map(domains.map(([name, d]) => [name, { ...d, arms: new Map(d.arms.slice(-p.maxStrategies)) }])),
+      // Snapshots from before skill routing have no routing baseline; it starts empty.
+      domains: new Map(domains.map(([name, d]) => [name, { ...d, arms: new Map(d.arms.slice(-p.maxStrategies)), routing: d.routing ?? initialBaseline(), lastRouting: d.lastRouting ?? null }])),
       metrics: new Map(metrics.map(([key, t]) => [key, AnomalyTracker.restore(t)])),
       arousal: raw.arousal,
       neuro: raw.neuro,
@@ -471,6 +520,8 @@ const SnapshotSchema = record({
         alignment: BaselineSnapshotSchema,
         confidence: BaselineSnapshotSchema,
         lastConfidence: finite.nullable(),
+        routing: BaselineSnapshotSchema.optional(),
+        lastRouting: record({ confidence: finite, adapter: z.string().nullable(), choices: finite, low: z.boolean() }).nullable().optional(),
         lastUpdate: finite,
         events: finite,
       }),

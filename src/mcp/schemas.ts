@@ -86,7 +86,7 @@ export const RecallOutput = z.object({
   ),
   /** The hub's check of the first pass; null when the hub is off or regulate was false. */
   confidence: z.object({ confidence: z.number(), reliability: z.number(), salience: z.number(), margin: z.number(), low: z.boolean() }).nullable(),
-  /** The widened second pass, when confidence was low. */
+  /** The wider second pass with episode support, when confidence was low. */
   adjustment: RetrievalAdjustmentSchema.nullable(),
 });
 

@@ -3,7 +3,7 @@
  * All Cypher is parameterised; the only interpolated values are integers and index names we own.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, renameSync, statfsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, open as openFile, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import kuzu from 'kuzu';
@@ -42,6 +42,12 @@ export const KuzuStoreOptionsSchema = z
     cacheCapacity: z.number().int().min(0).default(200_000),
     /** Search beam for vector queries (measured: recall@10 0.94 at 100k with efs 200, ~2.6 ms). */
     efs: z.number().int().min(8).max(2000).default(200),
+    /**
+     * Free space kept on the store's filesystem: a write that would start with less is refused
+     * (StoreFullError) before Kùzu touches the disk. Room for a checkpoint (the WAL folds into the
+     * file at 32 MiB) and then some; 0 turns the check off.
+     */
+    minFreeBytes: z.number().int().min(0).default(64 * 1024 * 1024),
   })
   .strict();
 export type KuzuStoreOptions = z.input<typeof KuzuStoreOptionsSchema>;
@@ -74,6 +80,73 @@ const MEMORY_COLUMNS = `m.id AS id, m.namespace AS namespace, m.content AS conte
 
 type Row = Record<string, KuzuValue | undefined>;
 
+/**
+ * The disk holding the store is (nearly) full. The write was refused before Kùzu started it, so
+ * nothing changed and the store stays usable; writes succeed again once space is freed.
+ */
+export class StoreFullError extends Error {
+  readonly code = 'ENOSPC';
+  constructor(
+    readonly path: string,
+    readonly freeBytes: number,
+    readonly reserveBytes: number,
+  ) {
+    super(`no space left for store ${path}: ${mib(freeBytes)} free, the store keeps ${mib(reserveBytes)} in reserve; write refused, nothing changed (free some space, or lower minFreeBytes)`);
+    this.name = 'StoreFullError';
+  }
+}
+
+/**
+ * Kùzu failed to read or write the disk (a full disk it was not warned of, an I/O error). Kùzu
+ * 0.11.3 does not recover from that in-process: the failed commit leaves its in-memory state
+ * inconsistent (later writes fail with duplicate keys and write conflicts) and closing the
+ * database aborts the process. So the store refuses every further call, and `close()` leaves the
+ * native handles alone. What was acknowledged is in the write-ahead log: restarting the process
+ * reopens the store with it.
+ */
+export class StoreFailedError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`store ${path} failed an I/O operation and is closed for this process (${reason}); acknowledged writes are safe in its write-ahead log: restart the process to reopen it`);
+    this.name = 'StoreFailedError';
+  }
+}
+
+const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+/** Shared by a store's connections: the reserve check before writes, and the failure that closes them all. */
+class StoreGuard {
+  failure: StoreFailedError | null = null;
+  /** Set when close() begins: work queued after that is refused, not run on a closed handle. */
+  closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly minFreeBytes: number,
+  ) {}
+
+  /** Throws StoreFullError when the filesystem has less than the reserve. A statfs call: microseconds. */
+  checkSpace(): void {
+    if (this.minFreeBytes === 0) return;
+    const fs = statfsSync(dirname(this.path));
+    const free = fs.bavail * fs.bsize;
+    if (free < this.minFreeBytes) throw new StoreFullError(this.path, free, this.minFreeBytes);
+  }
+
+  /** Kùzu's I/O errors are the ones it does not survive in-process (see StoreFailedError). */
+  observe(err: unknown): unknown {
+    const message = err instanceof Error ? err.message : String(err);
+    if (!/IO exception/i.test(message)) return err;
+    this.failure ??= new StoreFailedError(this.path, message.slice(0, 300));
+    return this.failure;
+  }
+}
+
+/** Kùzu handles of failed stores, kept reachable so no finalizer ever closes them (which aborts). */
+const abandoned: unknown[] = [];
+
 /** Runs one task at a time on a connection: Kùzu connections are not safe for overlapping queries. */
 class SerialConnection {
   private tail: Promise<unknown> = Promise.resolve();
@@ -81,16 +154,32 @@ class SerialConnection {
   /** Runs after each committed transaction (the writer checkpoints from here). */
   afterCommit: (() => Promise<void>) | undefined;
 
-  constructor(readonly conn: Connection) {}
+  constructor(
+    readonly conn: Connection,
+    private readonly guard: StoreGuard,
+  ) {}
 
   run<T>(task: (c: SerialConnection) => Promise<T>): Promise<T> {
-    const next = this.tail.then(() => task(this));
+    // A query on a closed Kùzu connection crashes the process instead of throwing.
+    if (this.guard.closed) return Promise.reject(new Error(`store ${this.guard.path} is closed`));
+    const next = this.tail.then(() => {
+      if (this.guard.failure) throw this.guard.failure;
+      return task(this);
+    });
     this.tail = next.catch(() => undefined);
     return next;
   }
 
   /** Executes directly; only call inside `run`. */
   async exec(cypher: string, params?: Record<string, KuzuValue>): Promise<Row[]> {
+    try {
+      return await this.execUnguarded(cypher, params);
+    } catch (err) {
+      throw this.guard.observe(err);
+    }
+  }
+
+  private async execUnguarded(cypher: string, params?: Record<string, KuzuValue>): Promise<Row[]> {
     let result: QueryResult | QueryResult[];
     if (params) {
       let stmt = this.statements.get(cypher);
@@ -112,16 +201,20 @@ class SerialConnection {
   }
 
   async transaction<T>(body: () => Promise<T>): Promise<T> {
+    this.guard.checkSpace();
     await this.exec('BEGIN TRANSACTION');
+    let out: T;
     try {
-      const out = await body();
+      out = await body();
       await this.exec('COMMIT');
-      await this.afterCommit?.();
-      return out;
     } catch (err) {
-      await this.exec('ROLLBACK').catch(() => undefined);
+      if (!this.guard.failure) await this.exec('ROLLBACK').catch(() => undefined);
       throw err;
     }
+    // Committed: what follows (a checkpoint) must not turn an acknowledged write into an error.
+    // A checkpoint that fails is retried after a later commit, or closes the store if it was I/O.
+    await this.afterCommit?.().catch(() => undefined);
+    return out;
   }
 }
 
@@ -240,6 +333,8 @@ export class StoreLockedError extends Error {
  * two Database objects would write the same file.
  */
 const openHere = new Map<string, string>();
+/** Stores that failed in this process (see StoreFailedError): they stay locked until it exits. */
+const failedHere = new Map<string, StoreFailedError>();
 let exitHookInstalled = false;
 
 /**
@@ -357,6 +452,7 @@ export class KuzuGraphStore implements GraphStore {
     private readonly walPath: string,
     private readonly key: string,
     private readonly checkpointPoolBytes: number,
+    private readonly guard: StoreGuard,
   ) {
     this.holderPath = `${key}.holder`;
     this.metaDir = `${key}.meta`;
@@ -376,6 +472,8 @@ export class KuzuGraphStore implements GraphStore {
     this.heldByCommits += POOL_BYTES_PER_COMMIT;
     const size = statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0;
     if (size < WAL_CHECKPOINT_BYTES && this.heldByCommits < this.checkpointPoolBytes) return;
+    // A checkpoint writes the log's pages into the file: without the reserve, leave it for later.
+    this.guard.checkSpace();
     this.heldByCommits = 0;
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -392,6 +490,8 @@ export class KuzuGraphStore implements GraphStore {
     const opts = KuzuStoreOptionsSchema.parse(options);
     mkdirSync(dirname(opts.path), { recursive: true });
     const key = join(realpathSync(dirname(opts.path)), basename(opts.path));
+    const failed = failedHere.get(key);
+    if (failed) throw failed;
     if (openHere.has(key)) throw new StoreLockedError(opts.path, { pid: process.pid, command: null }, true);
     // Auto-checkpoint is off: Kùzu's waits for other connections' transactions and times out under
     // concurrent reads, so the store checkpoints itself with its readers held (see checkpointIfLarge).
@@ -402,9 +502,10 @@ export class KuzuGraphStore implements GraphStore {
       if (err instanceof Error && /Could not set lock on file/.test(err.message)) throw new StoreLockedError(opts.path, findHolder(opts.path));
       throw err;
     }
-    const conns = [0, 1, 2].map(() => new SerialConnection(new kuzu.Connection(db)));
+    const guard = new StoreGuard(opts.path, opts.minFreeBytes);
+    const conns = [0, 1, 2].map(() => new SerialConnection(new kuzu.Connection(db), guard));
     for (const c of conns) await c.conn.init();
-    const store = new KuzuGraphStore(db, conns, opts.dims, opts.efs, opts.cacheCapacity, `${opts.path}.wal`, key, Math.floor(opts.bufferPoolBytes / 8));
+    const store = new KuzuGraphStore(db, conns, opts.dims, opts.efs, opts.cacheCapacity, `${opts.path}.wal`, key, Math.floor(opts.bufferPoolBytes / 8), guard);
     openHere.set(key, store.holderPath);
     try {
       writeHolder(store.holderPath);
@@ -1038,8 +1139,22 @@ export class KuzuGraphStore implements GraphStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Let queued work finish before the native handles go.
-    await Promise.all([this.writer, ...this.readers].map((c) => c.run(async () => undefined)));
+    // Let queued work finish before the native handles go; later work is refused.
+    const drained = Promise.all([this.writer, ...this.readers].map((c) => c.run(async () => undefined).catch(() => undefined)));
+    this.guard.closed = true;
+    await drained;
+    if (this.guard.failure) {
+      // Closing would checkpoint a database Kùzu can no longer trust (measured: it aborts, or writes
+      // a file whose nodes no longer read back). The handles stay referenced, so no finalizer closes
+      // them; the lock and the holder file stay with this process, and the next one to open the
+      // store replays the log. Measured too: the failed commit leaves Kùzu's heap damaged, and the
+      // environment teardown at a normal exit frees the handles and aborts; leaving through
+      // process.exit from an exit listener skips that teardown.
+      abandoned.push(this.db, this.writer.conn, ...this.readers.map((r) => r.conn));
+      failedHere.set(this.key, this.guard.failure);
+      if (abandoned.length === 4) process.once('exit', (code) => process.exit(code));
+      return;
+    }
     for (const c of [this.writer, ...this.readers]) await c.conn.close();
     // The holder file goes while the lock is still ours, so it never removes the next holder's.
     dropHolder(this.holderPath);

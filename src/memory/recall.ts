@@ -187,7 +187,7 @@ function adjacencyOf(links: readonly LinkEdge[]): Map<string, Array<{ id: string
  * episode the answer sits in usually matches several times over, while an isolated chance match
  * does not. Other types get none: facts stored together say nothing about each other's relevance,
  * and an updated fact usually arrives alone, so support would favour the stale bundle.
- * O(candidates × window).
+ * Cost: one sort per session and at most 2 × window neighbours per candidate.
  */
 export function episodeMultipliers(items: ReadonlyArray<{ memory: Pick<StoredMemory, 'session' | 'seq' | 'type'>; score: number }>, window: number, weight: number): number[] {
   const out = items.map(() => 1);

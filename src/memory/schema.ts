@@ -152,7 +152,7 @@ export const RecallOptionsSchema = z
     recordAccess: z.boolean().default(true),
     /** Outcome of the turn the recall served, -1..1: gates Hebbian strengthening. */
     outcome: z.number().min(-1).max(1).optional(),
-    /** Let the hub act on this recall: somatic-marker multipliers and, when confidence is low, a widened second pass. */
+    /** Let the hub act on this recall: somatic-marker multipliers and, when confidence is low, a wider second pass with episode support. */
     regulate: z.boolean().default(true),
     now: TimeSchema.optional(),
   })

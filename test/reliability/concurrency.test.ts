@@ -45,6 +45,28 @@ describe('concurrent calls on one Insula', () => {
   });
 });
 
+describe('calls racing close()', () => {
+  it('finishes work queued before close, refuses work queued after, and never touches a closed handle', async () => {
+    const t = tempDir();
+    try {
+      const store = await KuzuGraphStore.open({ path: join(t.dir, 'db.kuzu'), dims: 4, bufferPoolBytes: 64 * 1024 * 1024 });
+      const before = store.setMeta('queued-before-close', 'kept');
+      const closing = store.close();
+      // Without the refusal this query ran on a closed Kùzu connection and crashed the process.
+      await expect(store.setMeta('queued-after-close', 'lost')).rejects.toThrow(/is closed/);
+      await expect(store.countMemories('default')).resolves.toBe(0);
+      await before;
+      await closing;
+      const reopened = await KuzuGraphStore.open({ path: join(t.dir, 'db.kuzu'), dims: 4, bufferPoolBytes: 64 * 1024 * 1024 });
+      expect(await reopened.getMeta('queued-before-close')).toBe('kept');
+      expect(await reopened.getMeta('queued-after-close')).toBeNull();
+      await reopened.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
 describe('the store under overlapping inserts and index queries', () => {
   it('neither crashes nor lets a vector query miss memories while other namespaces grow', async () => {
     const t = tempDir();

@@ -5,13 +5,14 @@
  * snapshot), throwing listeners and an overloaded outbound queue. Faults are injected by proxies
  * over the real Kùzu store and the real GloVe embedder.
  */
+import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../native/embedder.js';
 import { createGloveEmbedder } from '../../native/glove/embedder.js';
 import { InsulaHooks } from '../../src/hooks/hooks.js';
 import { Insula, type InsulaOptions } from '../../src/insula.js';
-import { KuzuGraphStore } from '../../src/memory/kuzu-store.js';
+import { KuzuGraphStore, StoreFullError } from '../../src/memory/kuzu-store.js';
 import { InsulaValidationError } from '../../src/memory/schema.js';
 import { namespaceMetaKey, type GraphStore } from '../../src/memory/store.js';
 import { tempDir } from '../helpers.js';
@@ -170,6 +171,40 @@ describe('a full disk', () => {
     const reopened = await open(healthy());
     expect((await reopened.state()).domains['ops']!.strategies['canary']).toMatchObject({ trials: 1 });
     expect(reopened.hub!.snapshot('default')).toBe(before);
+  });
+});
+
+describe("a disk below the store's reserve", () => {
+  // A real full disk, against Kùzu itself, is `npm run soak:disk-full` (it mounts a small tmpfs).
+  it('refuses writes before Kùzu starts them, keeps reads working and changes nothing', async () => {
+    const path = join(dir, 'db.kuzu');
+    const embedder = await createGloveEmbedder({ threads: 1 });
+    const first = await Insula.open({ path, embedder, hub: false });
+    const { id } = await first.remember({ content: 'The rollback runbook lives in the ops wiki.' });
+    await first.close();
+
+    const fs = statfsSync(dir);
+    const reserve = fs.bavail * fs.bsize + 1024 ** 3;
+    const full = await Insula.open({ path, embedder: await createGloveEmbedder({ threads: 1 }), hub: false, minFreeBytes: reserve });
+    opened.push(full);
+    const refused = await full.remember({ content: 'Never stored.' }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(StoreFullError);
+    expect((refused as StoreFullError).code).toBe('ENOSPC');
+    expect((refused as Error).message).toContain(path);
+    expect((await full.recall('where is the rollback runbook?'))[0]!.id).toBe(id);
+    const hooks = new InsulaHooks(full);
+    const receipt = await hooks.beforeOutbound({ sessionId: 's', userText: 'Where is the runbook?', assistantText: 'In the ops wiki.' });
+    expect(receipt.degraded).toBe(false);
+    await hooks.flush();
+    expect(hooks.health()).toMatchObject({ incidents: 1, pending: 0 });
+    expect(hooks.health().lastError).toMatch(/no space left for store/);
+    await hooks.close();
+    await close(full);
+
+    const again = await Insula.open({ path, embedder: await createGloveEmbedder({ threads: 1 }), hub: false });
+    opened.push(again);
+    expect(await again.store.countMemories('default')).toBe(1);
+    expect((await again.remember({ content: 'Stored once space is back.' })).id).toBeTruthy();
   });
 });
 

@@ -25,6 +25,14 @@ export function updateBaseline(b: Baseline, x: number, alpha: number): void {
   b.variance = (1 - a) * (b.variance + a * delta * delta);
 }
 
+export interface RoutingObservation {
+  confidence: number;
+  adapter: string | null;
+  choices: number;
+  /** Judged low against the domain's routing baseline as it was before this routing. */
+  low: boolean;
+}
+
 export interface DomainState {
   emotion: EmotionState;
   /** Latest anomaly level 0..1, decaying by `anomalyDecay` per signal in the domain. */
@@ -37,6 +45,10 @@ export interface DomainState {
   confidence: Baseline;
   /** Confidence of the most recent recall in this domain. */
   lastConfidence: number | null;
+  /** Skill-routing confidence (the router's top probability) in this domain. */
+  routing: Baseline;
+  /** The most recent routing: its confidence, the adapter picked, how many competed, and whether it was low. */
+  lastRouting: RoutingObservation | null;
   lastUpdate: number;
   /** Domain event counter: how many signals it has seen. */
   events: number;
@@ -51,6 +63,8 @@ export function createDomainState(now: number): DomainState {
     alignment: initialBaseline(),
     confidence: initialBaseline(),
     lastConfidence: null,
+    routing: initialBaseline(),
+    lastRouting: null,
     lastUpdate: now,
     events: 0,
   };

@@ -62,6 +62,20 @@ export const GenerationSchema = z.object({
   reason: Reason,
 });
 
+/**
+ * Cognitive dissonance in skill routing: the turn's routing confidence fell below this domain's
+ * usual. The host (or insula's QA logger) collects (input, output, outcome) pairs for the domain,
+ * training data for a new or better adapter.
+ */
+export const LearnSchema = z.object({
+  kind: z.literal('learn'),
+  domain: z.string(),
+  /** The adapter the router picked anyway (null when it picked none). */
+  adapter: z.string().nullable(),
+  confidence: z.number().min(0).max(1),
+  reason: Reason,
+});
+
 export const RegulationActionSchema = z.discriminatedUnion('kind', [
   RetrievalAdjustmentSchema,
   BehaviourShiftSchema,
@@ -69,7 +83,9 @@ export const RegulationActionSchema = z.discriminatedUnion('kind', [
   AlertSchema,
   PauseAndAskSchema,
   GenerationSchema,
+  LearnSchema,
 ]);
 export type RegulationAction = z.infer<typeof RegulationActionSchema>;
 export type RetrievalAdjustment = z.infer<typeof RetrievalAdjustmentSchema>;
 export type BehaviourShift = z.infer<typeof BehaviourShiftSchema>;
+export type Learn = z.infer<typeof LearnSchema>;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { armRate, type ArmState } from '../signals/behaviour-feedback.js';
 import { baselineValence, recentValence } from '../signals/emotional-accumulator.js';
-import type { DomainState } from '../integration/domain-state.js';
+import type { Baseline, DomainState } from '../integration/domain-state.js';
 import type { RegulationAction } from './actions.js';
 import type { GenerationParams, NeuromodulatorState } from './neuromodulators.js';
 
@@ -17,6 +17,12 @@ export const RegulationParamsSchema = z
     coldConfidence: z.number().min(0).max(1).default(0.25),
     /** A recall is low-confidence below mean − lowConfidenceSd · sd of the domain's confidences. */
     lowConfidenceSd: z.number().min(0).default(0.75),
+    /**
+     * Skill routing is in dissonance below mean − dissonanceSd · sd of the domain's routing
+     * confidences. Wider than lowConfidenceSd: each dissonant turn is logged as training data, so
+     * it should be the unusual turn (≈ 2% of in-distribution turns at 2 sd), not one in four.
+     */
+    dissonanceSd: z.number().min(0).default(2),
     /** z-score by which a strategy must trail the best alternative to be called failing. */
     shiftZ: z.number().min(0).default(1.5),
     /** Sources deviating together that make a systemic alert (critical at one more). */
@@ -35,9 +41,23 @@ export const RegulationParamsSchema = z
 export type RegulationParams = z.output<typeof RegulationParamsSchema>;
 
 export function isLowConfidence(d: DomainState, confidence: number, p: RegulationParams): boolean {
-  const b = d.confidence;
-  if (b.count < p.coldStart) return confidence < p.coldConfidence;
-  return confidence < b.mean - p.lowConfidenceSd * Math.sqrt(b.variance);
+  return isLowAgainst(d.confidence, confidence, p.coldConfidence, p.lowConfidenceSd, p);
+}
+
+/** Below the baseline's mean − sds · sd once it has coldStart observations, below `cold` before. */
+export function isLowAgainst(b: Baseline, value: number, cold: number, sds: number, p: RegulationParams): boolean {
+  if (b.count < p.coldStart) return value < cold;
+  return value < b.mean - sds * Math.sqrt(b.variance);
+}
+
+/**
+ * Is a routing confidence low for the domain? Before the domain has its own baseline, the cold
+ * threshold is coldConfidence of the way from chance (1 / choices) to certainty, because a top
+ * probability's floor depends on how many adapters compete.
+ */
+export function isLowRouting(d: DomainState, confidence: number, choices: number, p: RegulationParams): boolean {
+  const chance = 1 / Math.max(1, choices);
+  return isLowAgainst(d.routing, confidence, chance + (1 - chance) * p.coldConfidence, p.dissonanceSd, p);
 }
 
 /** Effective-sample standard error of a windowed rate. */
@@ -152,6 +172,20 @@ export function regulate(input: RegulationInput, p: RegulationParams): Regulatio
           reason: gut < -0.3 ? `low recall confidence in a situation that went badly before (gut ${gut.toFixed(2)})` : `low recall confidence under sustained stress (cortisol ${levels.cortisol.toFixed(2)})`,
         });
       }
+    }
+    if (d.lastRouting?.low) {
+      const r = d.lastRouting;
+      actions.push({
+        kind: 'learn',
+        domain,
+        adapter: r.adapter,
+        confidence: r.confidence,
+        reason:
+          // The baseline already holds this routing, which was judged against the one before.
+          d.routing.count <= p.coldStart
+            ? `skill routing is unsure (confidence ${r.confidence.toFixed(2)} among ${r.choices} adapters, too few routings in this domain for its own baseline yet): collect QA pairs for ${domain}`
+            : `skill routing confidence ${r.confidence.toFixed(2)} is below this domain's usual ${d.routing.mean.toFixed(2)}: collect QA pairs for ${domain}`,
+      });
     }
     for (const shift of failingStrategies(d, p)) actions.push({ ...shift, domain });
     if (d.anomaly >= 0.9) {

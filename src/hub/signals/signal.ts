@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { DomainSchema, TimeSchema } from '../../memory/schema.js';
 
-export const SIGNAL_SOURCES = ['anomaly', 'emotion', 'feedback', 'confidence', 'alignment', 'host'] as const;
+export const SIGNAL_SOURCES = ['anomaly', 'emotion', 'feedback', 'confidence', 'alignment', 'host', 'snn-intuition'] as const;
 export const MAX_CONTEXT_CHARS = 2048;
 
 const ContextValue = z.union([z.string().max(512), z.number().finite(), z.boolean(), z.null()]);
