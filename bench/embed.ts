@@ -4,6 +4,7 @@
  * The last line of output is a single JSON object.
  */
 import { createUseLiteEmbedder } from '../native/use/embedder.js';
+import { throughput } from './throughput.js';
 
 const SENTENCES = [
   'The user prefers dark mode in every editor.',
@@ -28,31 +29,6 @@ function corpus(n: number): string[] {
   return Array.from({ length: n }, (_, i) => SENTENCES[i % SENTENCES.length]!);
 }
 
-interface Rate {
-  best: number;
-  median: number;
-}
-
-/**
- * Sentences/s over several 1 s windows. The best window estimates what the hardware does when
- * nothing else competes for the cores (shared CI boxes are noisy); the median is reported too.
- */
-async function throughput(run: () => Promise<unknown>, textsPerRun: number, windows = 7, windowMs = 1000): Promise<Rate> {
-  for (let i = 0; i < 3; i++) await run(); // warm-up: session arenas, kernel selection
-  const rates: number[] = [];
-  for (let w = 0; w < windows; w++) {
-    let runs = 0;
-    const start = performance.now();
-    while (performance.now() - start < windowMs) {
-      await run();
-      runs++;
-    }
-    rates.push((runs * textsPerRun) / ((performance.now() - start) / 1000));
-  }
-  rates.sort((a, b) => a - b);
-  return { best: rates.at(-1)!, median: rates[rates.length >> 1]! };
-}
-
 const embedder = await createUseLiteEmbedder({ threads: 2, device: 'cpu' });
 const t0 = performance.now();
 await embedder.embed(['first call: converts (or loads) the model']);
@@ -60,9 +36,9 @@ console.log(`first embed ${(performance.now() - t0).toFixed(0)} ms (model ${embe
 
 let next = 0;
 const single = corpus(SENTENCES.length);
-const batch1 = await throughput(() => embedder.embed([single[next++ % single.length]!]), 1);
+const batch1 = await throughput(() => embedder.embed([single[next++ % single.length]!]), 1, 7);
 const batch = corpus(32);
-const batch32 = await throughput(() => embedder.embed(batch), 32);
+const batch32 = await throughput(() => embedder.embed(batch), 32, 7);
 await embedder.close();
 
 console.log(`batch 1: ${batch1.best.toFixed(0)} sentences/s (median ${batch1.median.toFixed(0)})`);

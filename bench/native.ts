@@ -16,6 +16,7 @@ import { addSkill, emptySkillRegistry } from '../native/lora/skill-registry.js';
 import { createUseLiteEmbedder } from '../native/use/embedder.js';
 import { seededRandom } from '../src/random.js';
 import { snnThroughput } from './snn.js';
+import { throughput, type Rate } from './throughput.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,38 +41,17 @@ const SENTENCES = [
   'Use pnpm rather than npm in the monorepo, the lockfile depends on it.',
 ];
 
-interface Rate {
-  median: number;
-  best: number;
-}
-
-async function throughput(run: () => Promise<unknown>, itemsPerRun: number, windowMs = 1000): Promise<Rate> {
-  for (let i = 0; i < 3; i++) await run(); // warm-up: session arenas, kernel selection
-  const rates: number[] = [];
-  for (let w = 0; w < windows; w++) {
-    let runs = 0;
-    const start = performance.now();
-    while (performance.now() - start < windowMs) {
-      await run();
-      runs++;
-    }
-    rates.push((runs * itemsPerRun) / ((performance.now() - start) / 1000));
-  }
-  rates.sort((a, b) => a - b);
-  return { median: Math.round(rates[rates.length >> 1]!), best: Math.round(rates.at(-1)!) };
-}
-
 const texts = (n: number) => Array.from({ length: n }, (_, i) => SENTENCES[i % SENTENCES.length]!);
 
 const use = await createUseLiteEmbedder({ threads, device, batchSize: 32 });
 await use.embed(['first call: converts (or loads) the model']);
 const embeddings = {
-  use_lite_b1: await throughput(() => use.embed(texts(1)), 1),
-  use_lite_b32: await throughput(() => use.embed(texts(32)), 32),
+  use_lite_b1: await throughput(() => use.embed(texts(1)), 1, windows),
+  use_lite_b32: await throughput(() => use.embed(texts(32)), 32, windows),
 } as Record<string, Rate>;
 const glove = await createGloveEmbedder({ threads, device, batchSize: 32 });
-embeddings.glove_b1 = await throughput(() => glove.embed(texts(1)), 1);
-embeddings.glove_b32 = await throughput(() => glove.embed(texts(32)), 32);
+embeddings.glove_b1 = await throughput(() => glove.embed(texts(1)), 1, windows);
+embeddings.glove_b32 = await throughput(() => glove.embed(texts(32)), 32, windows);
 await glove.close();
 console.log(`embeddings/s (median): ${Object.entries(embeddings).map(([k, r]) => `${k} ${r.median}`).join(', ')}`);
 
@@ -91,7 +71,7 @@ for (const skills of [16, 256]) {
   let registry = emptySkillRegistry(use.name, use.dims);
   unitVectors(skills, use.dims, r).forEach((c, i) => (registry = addSkill(registry, { name: `skill-${i}`, baseModel: 'base', adapter: `adapters/${i}` }, [c])));
   const skillRouter = await SkillRouter.create(use, { threads, device }, registry);
-  for (const batch of [1, 64]) router[`skills${skills}_b${batch}`] = await throughput(() => skillRouter.routeMany(queries.slice(0, batch)), batch);
+  for (const batch of [1, 64]) router[`skills${skills}_b${batch}`] = await throughput(() => skillRouter.routeMany(queries.slice(0, batch)), batch, windows);
   await skillRouter.close();
 }
 await use.close();

@@ -38,3 +38,14 @@ export function useTestInsula(): { mem: Insula; dir: string; reopen(options?: Om
   });
   return ctx;
 }
+
+/** A barrier for `parties` concurrent branches: resolves once all arrived, fails if they never run together. */
+export function barrier(parties: number): () => Promise<void> {
+  let arrived = 0;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return async () => {
+    if (++arrived === parties) open();
+    await Promise.race([opened, new Promise((_, reject) => setTimeout(() => reject(new Error('branches did not run in parallel')), 5000))]);
+  };
+}

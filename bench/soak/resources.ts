@@ -115,6 +115,8 @@ export interface ResourceReport {
   heapPer100kMB: number;
   dropped: number;
   backgroundFailures: number;
+  /** The last contained background failure's message, if any. */
+  lastBackgroundError: string | null;
   hookIncidents: number;
   degradedTurns: number;
 }
@@ -306,6 +308,7 @@ export async function runResources(o: ResourceOptions): Promise<ResourceReport> 
     heapPer100kMB: per100k('heapMB'),
     dropped: status.dropped,
     backgroundFailures: status.failures,
+    lastBackgroundError: status.lastError,
     hookIncidents: incidents,
     degradedTurns,
   };

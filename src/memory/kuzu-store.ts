@@ -1152,7 +1152,7 @@ export class KuzuGraphStore implements GraphStore {
       // process.exit from an exit listener skips that teardown.
       abandoned.push(this.db, this.writer.conn, ...this.readers.map((r) => r.conn));
       failedHere.set(this.key, this.guard.failure);
-      if (abandoned.length === 4) process.once('exit', (code) => process.exit(code));
+      if (failedHere.size === 1) process.once('exit', (code) => process.exit(code));
       return;
     }
     for (const c of [this.writer, ...this.readers]) await c.conn.close();

@@ -18,6 +18,7 @@ import {
   type NeuronNode,
   type ObservableEvent,
 } from '../../adapters/langgraph/index.js';
+import { barrier } from '../helpers.js';
 
 const user = (content: string): NeuronEvent => ({ role: 'user', content });
 
@@ -39,16 +40,6 @@ async function collect(f: Fascicle, events: NeuronEvent[]) {
 
 const trace = (observed: Array<{ event: ObservableEvent }>) => observed.map(({ event }) => `${event.type} ${event.stage}`);
 
-/** Resolves once `parties` branches arrived; fails if they never run at the same time. */
-function barrier(parties: number) {
-  let arrived = 0;
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return async () => {
-    if (++arrived === parties) open();
-    await Promise.race([opened, new Promise((_, reject) => setTimeout(() => reject(new Error('branches did not run in parallel')), 5000))]);
-  };
-}
 
 describe('fascicle', () => {
   it('a serial pipeline: one interface in and out, each stage reported on the custom stream, the exit’s typed output', async () => {

@@ -25,7 +25,7 @@ import {
   type ObservableEvent,
 } from '../../adapters/langgraph/index.js';
 import { createHooks } from '../../src/hooks/index.js';
-import { openTestInsula, tempDir, useTestInsula } from '../helpers.js';
+import { barrier, openTestInsula, tempDir, useTestInsula } from '../helpers.js';
 
 type Graph = ReturnType<typeof single>;
 
@@ -229,16 +229,6 @@ describe('Completion neuron', () => {
   });
 });
 
-/** A barrier for `parties` branches: resolves once all arrived, or fails if they never run together. */
-function barrier(parties: number) {
-  let arrived = 0;
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return async () => {
-    if (++arrived === parties) open();
-    await Promise.race([opened, new Promise((_, reject) => setTimeout(() => reject(new Error('branches did not run in parallel')), 5000))]);
-  };
-}
 
 describe('Router neuron', () => {
   function fanOut(router: ReturnType<typeof createRouterNeuron>, seen: Record<string, NeuronEvent[]>, joined: NeuronEvent[][]) {

@@ -26,18 +26,13 @@ import { createSession, cudaInstalled, ort } from '../../native/onnx/session.js'
 import { createHooks } from '../../src/hooks/index.js';
 import { InteroceptiveHub } from '../../src/hub/hub.js';
 import { RegulationActionSchema } from '../../src/hub/regulation/actions.js';
+import { seededRandom } from '../../src/random.js';
 import { openTestInsula, tempDir } from '../helpers.js';
 
-/** Deterministic uniform numbers in [-1, 1) (mulberry32). */
+/** Deterministic uniform numbers in [-1, 1). */
 function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const r = seededRandom(seed);
+  return () => r() * 2 - 1;
 }
 
 const vector = (r: () => number, d: number, scale = 1) => Float32Array.from({ length: d }, () => r() * scale);
