@@ -16,3 +16,28 @@ export function sentence(r: () => number): string {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
   return `${pick(people)} ${pick(verbs)} ${pick(things)} ${pick(whens)} ${pick(details)} (note ${Math.floor(r() * 1e6)}).`;
 }
+
+/** Short memory-like sentences for throughput benches (fixed, so runs compare). */
+const SENTENCES = [
+  'The user prefers dark mode in every editor.',
+  'Deploys to production happen on Tuesdays after the standup.',
+  'Remember that the staging database is reset every night at 2am UTC.',
+  'Alice is allergic to peanuts; avoid suggesting Thai takeaway.',
+  'The flaky integration test fails when the network mock times out.',
+  'Bob asked for the quarterly report to be summarised in three bullet points.',
+  'Our API rate limit is 600 requests per minute per token.',
+  'The cat knocked the coffee mug off the desk again this morning.',
+  'Use pnpm rather than npm in the monorepo, the lockfile depends on it.',
+  'Meeting notes: the migration to Postgres 16 is postponed until March.',
+  'She finished the marathon in just under four hours.',
+  'Kubernetes pods restart when the memory limit of 512Mi is exceeded.',
+  'The invoice from the design agency is still unpaid.',
+  'Paris is the capital of France and sits on the Seine.',
+  'He mentioned he would rather work asynchronously than join daily calls.',
+  'Error budget for the search service was exhausted last week.',
+];
+
+/** `n` of the fixed sentences, cycling. */
+export function texts(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => SENTENCES[i % SENTENCES.length]!);
+}

@@ -15,6 +15,7 @@ import { SkillRouter } from '../native/lora/router.js';
 import { addSkill, emptySkillRegistry } from '../native/lora/skill-registry.js';
 import { createUseLiteEmbedder } from '../native/use/embedder.js';
 import { seededRandom } from '../src/random.js';
+import { texts } from './corpus.js';
 import { snnThroughput } from './snn.js';
 import { throughput, type Rate } from './throughput.js';
 
@@ -30,18 +31,6 @@ if (!['cpu', 'cuda', 'auto'].includes(device)) throw new Error(`--device: cpu, c
 const threads = Number(values.threads);
 const windows = Number(values.windows);
 
-const SENTENCES = [
-  'The user prefers dark mode in every editor.',
-  'Deploys to production happen on Tuesdays after the standup.',
-  'Remember that the staging database is reset every night at 2am UTC.',
-  'Alice is allergic to peanuts; avoid suggesting Thai takeaway.',
-  'The flaky integration test fails when the network mock times out.',
-  'Bob asked for the quarterly report to be summarised in three bullet points.',
-  'Our API rate limit is 600 requests per minute per token.',
-  'Use pnpm rather than npm in the monorepo, the lockfile depends on it.',
-];
-
-const texts = (n: number) => Array.from({ length: n }, (_, i) => SENTENCES[i % SENTENCES.length]!);
 
 const use = await createUseLiteEmbedder({ threads, device, batchSize: 32 });
 await use.embed(['first call: converts (or loads) the model']);
