@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { createGloveEmbedder } from '../native/glove/embedder.js';
 import { Insula, type InsulaOptions } from '../src/insula.js';
+import type { NewMemory } from '../src/memory/store.js';
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'insula-test-'): { dir: string; cleanup: () => void } {
@@ -47,5 +48,24 @@ export function barrier(parties: number): () => Promise<void> {
   return async () => {
     if (++arrived === parties) open();
     await Promise.race([opened, new Promise((_, reject) => setTimeout(() => reject(new Error('branches did not run in parallel')), 5000))]);
+  };
+}
+
+/** A store-level memory record (for tests that drive KuzuGraphStore directly), fresh at time 0. */
+export function newMemory(fields: Pick<NewMemory, 'id' | 'namespace' | 'content' | 'embedding'>): NewMemory {
+  return {
+    type: 'episodic',
+    importance: 0.5,
+    valence: 0,
+    domain: 'general',
+    createdAt: 0,
+    occurredAt: 0,
+    session: null,
+    access: { createdAt: 0, count: 1, recent: [0] },
+    retention: { traces: [{ weight: 1, stability: 1 }], lastReview: 0, reviews: 0 },
+    pinned: false,
+    source: null,
+    metadata: null,
+    ...fields,
   };
 }

@@ -9,7 +9,7 @@ import { runConcurrency } from '../../bench/soak/concurrency.js';
 import { KuzuGraphStore } from '../../src/memory/kuzu-store.js';
 import type { NewMemory } from '../../src/memory/store.js';
 import { seededRandom } from '../../src/random.js';
-import { tempDir, useTestInsula } from '../helpers.js';
+import { newMemory, tempDir, useTestInsula } from '../helpers.js';
 
 describe('concurrent calls on one Insula', () => {
   const ctx = useTestInsula();
@@ -73,24 +73,13 @@ describe('the store under overlapping inserts and index queries', () => {
     const store = await KuzuGraphStore.open({ path: join(t.dir, 'db.kuzu'), dims: 8, bufferPoolBytes: 64 * 1024 * 1024 });
     const r = seededRandom(3);
     let n = 0;
-    const memory = (namespace: string): NewMemory => ({
-      id: `m${n++}`,
-      namespace,
-      content: `note ${n} about ${['deploys', 'billing', 'alerts', 'backups'][n % 4]} and ${Math.floor(r() * 1e6)}`,
-      type: 'episodic',
-      importance: 0.5,
-      valence: 0,
-      domain: 'general',
-      createdAt: 0,
-      occurredAt: 0,
-      session: null,
-      access: { createdAt: 0, count: 1, recent: [0] },
-      retention: { traces: [{ weight: 1, stability: 1 }], lastReview: 0, reviews: 0 },
-      pinned: false,
-      source: null,
-      metadata: null,
-      embedding: Float32Array.from({ length: 8 }, () => r() - 0.5),
-    });
+    const memory = (namespace: string): NewMemory =>
+      newMemory({
+        id: `m${n++}`,
+        namespace,
+        content: `note ${n} about ${['deploys', 'billing', 'alerts', 'backups'][n % 4]} and ${Math.floor(r() * 1e6)}`,
+        embedding: Float32Array.from({ length: 8 }, () => r() - 0.5),
+      });
     try {
       await store.insertMemories(Array.from({ length: 8 }, () => memory('fixed')));
       const calls: Promise<unknown>[] = [];

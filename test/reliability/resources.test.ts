@@ -11,8 +11,8 @@ import { createGloveEmbedder } from '../../native/glove/embedder.js';
 import { InteroceptiveHub } from '../../src/hub/hub.js';
 import { Insula, type InsulaOptions } from '../../src/insula.js';
 import { KuzuGraphStore } from '../../src/memory/kuzu-store.js';
-import { namespaceMetaKey, type GraphStore, type NewMemory } from '../../src/memory/store.js';
-import { tempDir } from '../helpers.js';
+import { namespaceMetaKey, type GraphStore } from '../../src/memory/store.js';
+import { newMemory, tempDir } from '../helpers.js';
 
 describe('the resources soak, small', () => {
   it('keeps every structure at or under its cap while the caps are reached', async () => {
@@ -159,24 +159,7 @@ describe("the store's share of Kùzu's buffer pool", () => {
   it('checkpoints by commits, so a stream of small writes never fills the pool', async () => {
     const store = await KuzuGraphStore.open({ path: join(dir, 'db.kuzu'), dims: 4, bufferPoolBytes: SMALLEST_POOL });
     try {
-      const memory: NewMemory = {
-        id: 'm',
-        namespace: 'n',
-        content: 'a memory whose access record is written over and over',
-        type: 'episodic',
-        importance: 0.5,
-        valence: 0,
-        domain: 'general',
-        createdAt: 0,
-        occurredAt: 0,
-        session: null,
-        access: { createdAt: 0, count: 1, recent: [0] },
-        retention: { traces: [{ weight: 1, stability: 1 }], lastReview: 0, reviews: 0 },
-        pinned: false,
-        source: null,
-        metadata: null,
-        embedding: Float32Array.from([1, 0, 0, 0]),
-      };
+      const memory = newMemory({ id: 'm', namespace: 'n', content: 'a memory whose access record is written over and over', embedding: Float32Array.from([1, 0, 0, 0]) });
       await store.insertMemories([memory]);
       // Each update is a commit holding ~16 KiB until a checkpoint: about 1,000 fill a 16 MiB pool.
       for (let i = 1; i <= 1200; i++) await store.updateMemoryStates('n', [{ id: 'm', importance: (i % 100) / 100 }]);
