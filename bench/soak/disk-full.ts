@@ -11,9 +11,9 @@
  *   in-process; the store closes itself for that process (StoreFailedError), the host turns go on
  *   without memory, the writer exits normally, and the next process recovers everything acknowledged.
  *
- * Mounting needs root (or CAP_SYS_ADMIN); without it the soak says so and exits 2. The vitest
- * suite covers the hooks' side with writes failing at the store boundary
- * (test/reliability/fail-open.test.ts, "a full disk").
+ * Mounting needs root (or CAP_SYS_ADMIN); without it the soak says so and exits 2.
+ * test/reliability/disk-full.test.ts runs it with 30 turns per phase where it can mount, and
+ * test/reliability/fail-open.test.ts covers the reserve and the hooks' side everywhere.
  *
  *   npm run soak:disk-full -- [--size-mb 160] [--turns 200]
  *
@@ -23,22 +23,20 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { createGloveEmbedder } from '../../native/glove/embedder.js';
 import { createHooks, Insula } from '../../src/index.js';
 import { seededRandom } from '../../src/random.js';
 import { soakWords } from './crash.js';
 
-const program = new Command()
-  .option('--size-mb <n>', 'size of the tmpfs holding the store', Number, 160)
-  .option('--turns <n>', 'host turns in each phase (before full, full, after freeing)', Number, 200)
-  .option('--seed <n>', 'random seed', Number, 1)
-  .option('--role <role>', 'internal: writer | verifier')
-  .option('--dir <path>', 'internal: the mounted directory')
-  .option('--min-free <bytes>', 'internal: the store reserve for the writer', Number)
-  .parse();
-const args = program.opts<{ sizeMb: number; turns: number; seed: number; role?: 'writer' | 'verifier'; dir?: string; minFree?: number }>();
+export interface DiskFullOptions {
+  /** Size of the tmpfs holding the store, MiB. */
+  sizeMb: number;
+  /** Host turns in each phase (before full, full, after freeing). */
+  turns: number;
+  seed: number;
+}
 
 interface Phase {
   turns: number;
@@ -69,9 +67,9 @@ function kind(err: unknown): string {
   return `${name}${/space|ENOSPC/i.test(message) ? ' (no space)' : ''}`;
 }
 
-async function writer(dir: string, minFreeBytes: number): Promise<WriterReport> {
+async function writer(dir: string, minFreeBytes: number, turns: number, seed: number): Promise<WriterReport> {
   const words = soakWords();
-  const rand = seededRandom(args.seed);
+  const rand = seededRandom(seed);
   let counter = 0;
   const sentence = () => `${Array.from({ length: 8 }, () => words[Math.floor(rand() * words.length)]).join(' ')} [${counter++}]`;
   const filler = join(dir, 'filler');
@@ -87,7 +85,7 @@ async function writer(dir: string, minFreeBytes: number): Promise<WriterReport> 
   const phase = async (name: string) => {
     const p: Phase = (report.phases[name] = { turns: 0, incidents: 0, degradedInbound: 0, refusedOutbound: 0, remembered: 0, rememberErrors: {} });
     const incidentsBefore = hooks.health().incidents;
-    for (let i = 0; i < args.turns; i++) {
+    for (let i = 0; i < turns; i++) {
       const sessionId = `s${i % 7}`;
       const userText = `How do we handle ${sentence()}?`;
       try {
@@ -162,9 +160,9 @@ async function verifier(dir: string): Promise<{ acked: number; lost: number; not
 }
 
 /** Runs this file as a child with a role; its last stdout line is its JSON result. */
-function child(role: 'writer' | 'verifier', dir: string, minFree = 0): { exitCode: number | null; signal: string | null; result: unknown } {
+function child(role: 'writer' | 'verifier', dir: string, o: DiskFullOptions, minFree = 0): { exitCode: number | null; signal: string | null; result: unknown } {
   const self = fileURLToPath(import.meta.url);
-  const run = spawnSync(process.execPath, [...process.execArgv, self, '--role', role, '--dir', dir, '--min-free', String(minFree), '--turns', String(args.turns), '--seed', String(args.seed)], {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', self, '--role', role, '--dir', dir, '--min-free', String(minFree), '--turns', String(o.turns), '--seed', String(o.seed)], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -178,20 +176,33 @@ function child(role: 'writer' | 'verifier', dir: string, minFree = 0): { exitCod
   return { exitCode: run.status, signal: run.signal, result };
 }
 
-async function scenario(minFree: number) {
+/** Whether this process may mount a tmpfs (root or CAP_SYS_ADMIN): the soak needs it. */
+export function canMountTmpfs(): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'insula-mount-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' });
+    execFileSync('umount', [dir], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function scenario(o: DiskFullOptions, minFree: number) {
   const root = mkdtempSync(join(tmpdir(), 'insula-soak-disk-full-'));
   const dir = join(root, 'fs');
   mkdirSync(dir);
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${args.sizeMb}m`, 'tmpfs', dir], { stdio: 'pipe' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${o.sizeMb}m`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (err) {
     rmSync(root, { recursive: true, force: true });
-    console.error(`soak:disk-full needs to mount a tmpfs (root or CAP_SYS_ADMIN): ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`);
-    process.exit(2);
+    throw new Error(`soak:disk-full needs to mount a tmpfs (root or CAP_SYS_ADMIN): ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`);
   }
   try {
-    const write = child('writer', dir, minFree);
-    const verify = child('verifier', dir);
+    const write = child('writer', dir, o, minFree);
+    const verify = child('verifier', dir, o);
     return { minFreeBytes: minFree, writerExit: write.exitCode, writerSignal: write.signal, writer: write.result as WriterReport, verifierExit: verify.exitCode, verify: verify.result as { acked: number; lost: number; notRecalled: number } };
   } finally {
     execFileSync('umount', [dir], { stdio: 'pipe' });
@@ -199,14 +210,11 @@ async function scenario(minFree: number) {
   }
 }
 
-if (args.role === 'writer') {
-  console.log(JSON.stringify(await writer(args.dir!, args.minFree ?? 0)));
-} else if (args.role === 'verifier') {
-  console.log(JSON.stringify(await verifier(args.dir!)));
-} else {
+/** Both runs, with the reserve and without; `ok` when each kept its promises (see the file's header). */
+export async function runDiskFull(o: DiskFullOptions) {
   const started = Date.now();
-  const guarded = await scenario(64 * 1024 * 1024);
-  const unguarded = await scenario(0);
+  const guarded = await scenario(o, 64 * 1024 * 1024);
+  const unguarded = await scenario(o, 0);
   const safe = (s: typeof guarded) => s.writerExit === 0 && s.verifierExit === 0 && s.writer.hostTurnFailures === 0 && s.verify.lost === 0 && s.verify.notRecalled === 0;
   const full = (s: typeof guarded) => Object.values(s.writer.phases['full']!.rememberErrors).reduce((a, b) => a + b, 0);
   const ok =
@@ -224,6 +232,30 @@ if (args.role === 'writer') {
     // hooks' breaker opened on the failures that followed.
     unguarded.writer.storeFailed &&
     unguarded.writer.breakerOpened;
-  console.log(JSON.stringify({ ok, sizeMb: args.sizeMb, turnsPerPhase: args.turns, guarded, unguarded, seconds: Math.round((Date.now() - started) / 100) / 10 }));
-  process.exit(ok ? 0 : 1);
+  return { ok, sizeMb: o.sizeMb, turnsPerPhase: o.turns, guarded, unguarded, seconds: Math.round((Date.now() - started) / 100) / 10 };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = new Command()
+    .option('--size-mb <n>', 'size of the tmpfs holding the store', Number, 160)
+    .option('--turns <n>', 'host turns in each phase (before full, full, after freeing)', Number, 200)
+    .option('--seed <n>', 'random seed', Number, 1)
+    .option('--role <role>', 'internal: writer | verifier')
+    .option('--dir <path>', 'internal: the mounted directory')
+    .option('--min-free <bytes>', 'internal: the store reserve for the writer', Number)
+    .parse()
+    .opts<DiskFullOptions & { role?: 'writer' | 'verifier'; dir?: string; minFree?: number }>();
+  if (args.role === 'writer') {
+    console.log(JSON.stringify(await writer(args.dir!, args.minFree ?? 0, args.turns, args.seed)));
+  } else if (args.role === 'verifier') {
+    console.log(JSON.stringify(await verifier(args.dir!)));
+  } else {
+    if (!canMountTmpfs()) {
+      console.error('soak:disk-full needs to mount a tmpfs (root or CAP_SYS_ADMIN)');
+      process.exit(2);
+    }
+    const report = await runDiskFull(args);
+    console.log(JSON.stringify(report));
+    process.exit(report.ok ? 0 : 1);
+  }
 }
