@@ -444,7 +444,10 @@ export class Insula {
     const workingMemory = new Map(wmState ? contents(wmState, now).map((i) => [i.id, i.activation]) : []);
     const hub = this.hub && opts.regulate ? await this.hubFor(opts.namespace) : null;
     const domain = opts.hubDomain ?? opts.domain ?? 'general';
-    const queryEmbedding = this.embed([q]).then((v) => v[0]!);
+    if (opts.queryEmbedding && opts.queryEmbedding.length !== this.embedder.dims) {
+      throw new InsulaValidationError('recall options', [], `queryEmbedding: expected ${this.embedder.dims} dimensions, got ${opts.queryEmbedding.length}`);
+    }
+    const queryEmbedding = opts.queryEmbedding ? Promise.resolve(normalise(Float32Array.from(opts.queryEmbedding))) : this.embed([q]).then((v) => v[0]!);
     const request = {
       namespace: opts.namespace,
       query: q,

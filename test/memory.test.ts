@@ -216,3 +216,23 @@ describe('bad input', () => {
     await expect(t.mem.recall('x', { namespace: '../etc' })).rejects.toThrow(/namespace/);
   });
 });
+
+describe('recall with the query embedding given', () => {
+  it('ranks exactly as recall that embeds the query itself, and refuses a vector of the wrong size', async () => {
+    await t.mem.rememberMany([
+      { content: 'The staging database is reset every night at 2am.' },
+      { content: 'Deploys to production happen on Tuesdays.' },
+      { content: 'Alice prefers tea over coffee.' },
+    ]);
+    const query = 'when is the staging database reset?';
+    const [vector] = await t.mem.embedder.embed([query]);
+    const options = { recordAccess: false, regulate: false, now: 1_000 };
+    const plain = await t.mem.recall(query, options);
+    const given = await t.mem.recall(query, { ...options, queryEmbedding: Float32Array.from(vector!) });
+    // The given vector is scaled to unit length again, which moves scores in the ninth decimal.
+    expect(given.map((r) => r.id)).toEqual(plain.map((r) => r.id));
+    given.forEach((r, i) => expect(r.score).toBeCloseTo(plain[i]!.score, 6));
+    await expect(t.mem.recall(query, { queryEmbedding: new Float32Array(3) })).rejects.toThrow(InsulaValidationError);
+    await expect(t.mem.recall(query, { queryEmbedding: new Float32Array(3) })).rejects.toThrow(/queryEmbedding/);
+  });
+});

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { QaLogger } from '../../native/lora/qa-logger.js';
 import { observeDecision, SkillRouter, type ChosenAdapter, type RouteDecision } from '../../native/lora/router.js';
 import { BackgroundQueue } from '../background.js';
+import { withTimeout } from '../timeout.js';
 import type { HubState } from '../hub/hub.js';
 import type { RegulationAction } from '../hub/regulation/actions.js';
 import type { GenerationParams } from '../hub/regulation/neuromodulators.js';
@@ -164,8 +165,6 @@ export const SessionTurnSchema = z
 export type SessionTurn = z.output<typeof SessionTurnSchema>;
 type LastTurn = SessionTurn;
 
-class HookTimeout extends Error {}
-
 export class InsulaHooks {
   private readonly opts: z.output<typeof HookOptionsSchema>;
   private readonly breaker: CircuitBreaker;
@@ -196,7 +195,7 @@ export class InsulaHooks {
     }
     if (!this.breaker.allow()) return this.degradedInbound('insula circuit breaker is open');
     try {
-      const context = await this.withTimeout(this.inbound(turn));
+      const context = await withTimeout(this.inbound(turn), this.opts.timeoutMs);
       this.breaker.success();
       context.state.breaker = this.breaker.state;
       return context;
@@ -285,10 +284,11 @@ export class InsulaHooks {
     const domain = turn.domain ?? detectDomain(userText);
     const hubOn = this.insula.hub !== null;
     const query = recallQuery(userText, turn.history ?? []);
+    const shared = query ? await this.sharedEmbeddings(userText, query) : null;
     // Routing runs beside recall; its dissonance must reach the hub before regulate() below reads it.
-    const routing = this.routeTurn(namespace, domain, userText);
+    const routing = this.routeTurn(namespace, domain, shared?.routing ?? userText);
     const report = query
-      ? await this.insula.recallWithReport(query, { namespace, k: turn.k ?? this.opts.k, session: sessionId, hubDomain: domain })
+      ? await this.insula.recallWithReport(query, { namespace, k: turn.k ?? this.opts.k, session: sessionId, hubDomain: domain, ...(shared ? { queryEmbedding: shared.query } : {}) })
       : { results: [], confidence: null, adjustment: null };
     const routed = await routing;
     const hubState: HubState | null = hubOn ? await this.insula.state(namespace) : null;
@@ -336,11 +336,23 @@ export class InsulaHooks {
    * Routes the turn and feeds the confidence to the hub. A failure here costs the turn its adapter,
    * not its memories: it is counted and the turn goes on.
    */
-  private async routeTurn(namespace: string, domain: string, userText: string): Promise<{ decision: RouteDecision; dissonant: boolean } | null> {
+  /**
+   * With a skill router on the same embedder as the store, the routing text and the recall query
+   * are embedded in one pass (they are usually the same text) instead of once each on the turn.
+   */
+  private async sharedEmbeddings(userText: string, query: string): Promise<{ routing: Float32Array; query: Float32Array<ArrayBuffer> } | null> {
     const router = this.opts.router;
-    if (!router || userText.trim() === '') return null;
+    if (!router || userText.trim() === '' || router.embedder.name !== this.insula.embedder.name) return null;
+    const texts = query === userText ? [userText] : [userText, query];
+    const vectors = await this.insula.embedder.embed(texts);
+    return { routing: vectors[0]!, query: Float32Array.from(vectors[texts.length - 1]!) };
+  }
+
+  private async routeTurn(namespace: string, domain: string, input: string | Float32Array): Promise<{ decision: RouteDecision; dissonant: boolean } | null> {
+    const router = this.opts.router;
+    if (!router || (typeof input === 'string' && input.trim() === '')) return null;
     try {
-      const decision = await router.route(userText);
+      const decision = await router.route(input);
       const { dissonant } = await observeDecision(this.insula, decision, { namespace, domain });
       return { decision, dissonant };
     } catch (err) {
@@ -438,16 +450,6 @@ export class InsulaHooks {
     this.lastTurns.delete(key);
     this.lastTurns.set(key, turn);
     if (this.lastTurns.size > this.opts.maxSessions) this.lastTurns.delete(this.lastTurns.keys().next().value!);
-  }
-
-  private withTimeout<T>(work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new HookTimeout(`insula took longer than ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
-    });
-    // The abandoned work may still fail later; that is already counted as this timeout.
-    work.catch(() => undefined);
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Counts an incident; host mistakes (bad input) do not trip the breaker, insula's own failures do. */

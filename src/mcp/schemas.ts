@@ -46,7 +46,7 @@ export const StoreOutput = z.object({
   displaced: z.array(z.string()),
 });
 
-export const RecallInput = RecallOptionsSchema.omit({ now: true }).extend({
+export const RecallInput = RecallOptionsSchema.omit({ now: true, queryEmbedding: true }).extend({
   query: Query.describe('What to recall'),
   namespace: Namespace,
 });

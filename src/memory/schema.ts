@@ -155,6 +155,8 @@ export const RecallOptionsSchema = z
     /** Let the hub act on this recall: somatic-marker multipliers and, when confidence is low, a wider second pass with episode support. */
     regulate: z.boolean().default(true),
     now: TimeSchema.optional(),
+    /** The query's embedding, when the caller already has it from the same embedder: saves an embedding pass. */
+    queryEmbedding: EmbeddingSchema.optional(),
   })
   .strict();
 export type RecallOptions = z.input<typeof RecallOptionsSchema>;

@@ -13,7 +13,8 @@
 import { z } from 'zod';
 import { DomainSchema, parse } from '../../../src/memory/schema.js';
 import type { NeuronEvent } from './events.js';
-import { insulaOf, NeuronInsulaSchema, withTimeout } from './insula-link.js';
+import { withTimeout } from '../../../src/timeout.js';
+import { insulaOf, NeuronInsulaSchema } from './insula-link.js';
 import { NeuronNameSchema } from './neuron.js';
 import { emitObservable } from './observe.js';
 import { replaceEvents, type NeuronNode } from './state.js';

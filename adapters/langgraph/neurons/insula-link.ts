@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { InsulaHooks } from '../../../src/hooks/index.js';
 import type { Insula } from '../../../src/insula.js';
 import { clipText, DomainSchema, MAX_CONTENT_CHARS, MAX_QUERY_CHARS, NamespaceSchema } from '../../../src/memory/schema.js';
+import { withTimeout } from '../../../src/timeout.js';
 
 const isInsula = (v: unknown): v is Insula => typeof v === 'object' && v !== null && 'recall' in v && 'feedback' in v && 'metric' in v;
 const isHooks = (v: unknown): v is InsulaHooks => typeof v === 'object' && v !== null && 'beforeInbound' in v && 'beforeOutbound' in v;
@@ -124,13 +125,4 @@ export async function recordOutcome(link: NeuronInsula | undefined, outcome: Neu
   } catch {
     // The neuron's result stands without the hub's bookkeeping.
   }
-}
-
-export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`insula took longer than ${ms} ms`)), ms);
-  });
-  work.catch(() => undefined);
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
